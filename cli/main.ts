@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+/**
+ * The `ovs-telemetry` command. This file and its siblings in cli/ are the only places that wire
+ * components together. Exit codes: 0 success, 2 bad usage or config, 1 runtime failure.
+ */
+import { Command, CommanderError } from 'commander';
+import { describeError, isTelemetryError } from '../common/errors.js';
+import { VERSION } from '../common/version.js';
+import { labCommand } from './lab.js';
+
+const program = new Command('ovs-telemetry')
+  .description('Observability and telemetry collector for Open vSwitch networks')
+  .version(VERSION)
+  .exitOverride()
+  .showHelpAfterError();
+
+program.addCommand(labCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else if (isTelemetryError(err, 'CONFIG_INVALID') || isTelemetryError(err, 'USAGE') || isTelemetryError(err, 'CONFIG_UNREADABLE')) {
+    process.stderr.write(`ovs-telemetry: ${describeError(err)}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`ovs-telemetry: ${describeError(err)}\n`);
+    process.exitCode = 1;
+  }
+}
