@@ -1,0 +1,108 @@
+/**
+ * The collector's HTTP endpoint: `/metrics` (Prometheus text format), `/healthz` and a small `/`
+ * page that says what is connected. Listens on 127.0.0.1 unless configured otherwise.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../../common/log.js';
+import { describeError, TelemetryError } from '../../common/errors.js';
+import type { PrometheusRegistry } from './registry.js';
+
+/** What the `/` page shows: titled sections of key/value rows. */
+export interface StatusReport {
+  readonly title: string;
+  readonly healthy: boolean;
+  readonly sections: readonly { readonly name: string; readonly rows: readonly (readonly [string, string])[] }[];
+}
+
+export interface MetricsServerOptions {
+  readonly listenAddress: string;
+  readonly telemetryPath: string;
+  readonly registry: PrometheusRegistry;
+  readonly status: () => StatusReport;
+  readonly logger: Logger;
+}
+
+export function parseListenAddress(text: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) {
+    throw new TelemetryError('CONFIG_INVALID', `listen address ${JSON.stringify(text)}: must be HOST:PORT`);
+  }
+  return { host: m[1] ?? m[2], port };
+}
+
+const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export function renderStatusPage(report: StatusReport, telemetryPath: string): string {
+  const sections = report.sections
+    .map(
+      (s) =>
+        `<h2>${escapeHtml(s.name)}</h2><table>${s.rows
+          .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`)
+          .join('')}</table>`,
+    )
+    .join('\n');
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>${escapeHtml(report.title)}</title>
+<style>body{font-family:sans-serif;margin:2em}th{text-align:left;padding-right:1em;font-weight:normal;color:#555}
+.ok{color:#080}.bad{color:#b00}</style></head>
+<body><h1>${escapeHtml(report.title)}</h1>
+<p class="${report.healthy ? 'ok' : 'bad'}">${report.healthy ? 'Connected to OVS' : 'Not connected to OVS'}</p>
+<p><a href="${escapeHtml(telemetryPath)}">Metrics</a> · <a href="/healthz">Health</a></p>
+${sections}
+</body></html>
+`;
+}
+
+export class MetricsServer {
+  private readonly server: Server;
+
+  constructor(private readonly opts: MetricsServerOptions) {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        opts.logger.error({ err: describeError(err), url: req.url }, 'request failed');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('internal error\n');
+      });
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+      return;
+    }
+    if (path === this.opts.telemetryPath) {
+      const body = await this.opts.registry.render();
+      res.writeHead(200, { 'content-type': this.opts.registry.contentType }).end(body);
+    } else if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else if (path === '/') {
+      const html = renderStatusPage(this.opts.status(), this.opts.telemetryPath);
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    }
+  }
+
+  /** Starts listening; resolves with the bound address (port 0 picks a free port). */
+  async listen(): Promise<AddressInfo> {
+    const { host, port } = parseListenAddress(this.opts.listenAddress);
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
