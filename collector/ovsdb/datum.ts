@@ -1,0 +1,288 @@
+import { TelemetryError } from '../../common/errors.js';
+import { preview, type Json } from './json.js';
+import { datumKind, findColumn, type BaseType, type ColumnSchema, type ColumnType, type TableSchema } from './schema.js';
+
+/** A decoded RFC 7047 §5.1 <atom>: uuids become their canonical string (the schema tells a uuid column from a string one). */
+export type Atom = string | number | boolean;
+
+/**
+ * A decoded column value, shaped by the column type (schema.ts `datumKind`): a scalar is an Atom,
+ * an optional scalar (min 0, max 1) is Atom | null, a set is Atom[], a map is Map<Atom, Atom>.
+ * Integers above 2^53 (counters only reach that after petabytes) lose precision, as in any JSON.parse.
+ */
+export type Datum = Atom | null | Atom[] | Map<Atom, Atom>;
+
+/** One row: column name to value. The row's own uuid is the key it is stored under. */
+export type Row = Readonly<Record<string, Datum>>;
+
+export const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** RFC 7047 §5.1 <id>: the syntax of a "uuid-name" used in ["named-uuid", ...]. */
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function isUuid(text: string): boolean {
+  return UUID.test(text);
+}
+
+/** Thrown by the decoders below without location; decodeRow and its callers add table/column. */
+function shapeError(why: string): TelemetryError {
+  return new TelemetryError('PROTOCOL', why);
+}
+
+export function decodeAtom(json: Json, base: BaseType): Atom {
+  switch (base.type) {
+    case 'string':
+      if (typeof json === 'string') return json;
+      break;
+    case 'integer':
+      if (typeof json === 'number' && Number.isInteger(json)) return json;
+      break;
+    case 'real':
+      if (typeof json === 'number') return json;
+      break;
+    case 'boolean':
+      if (typeof json === 'boolean') return json;
+      break;
+    case 'uuid':
+      if (Array.isArray(json) && json.length === 2 && json[0] === 'uuid' && typeof json[1] === 'string' && UUID.test(json[1])) {
+        return json[1] as string;
+      }
+      break;
+  }
+  throw shapeError(`expected ${base.type === 'uuid' ? 'a ["uuid", "<uuid>"] atom' : `a ${base.type}`}, got ${preview(json)}`);
+}
+
+/** A <set> is ["set", [atoms]] or, when it has exactly one element, the bare atom (RFC 7047 §5.1). */
+function decodeSet(json: Json, base: BaseType): Atom[] {
+  if (Array.isArray(json) && json[0] === 'set') {
+    const elements = json[1];
+    if (json.length !== 2 || !Array.isArray(elements)) throw shapeError(`expected ["set", [...]], got ${preview(json)}`);
+    const atoms = new Array<Atom>(elements.length);
+    for (let i = 0; i < elements.length; i++) atoms[i] = decodeAtom((elements as readonly Json[])[i], base);
+    return atoms;
+  }
+  return [decodeAtom(json, base)];
+}
+
+function decodeMap(json: Json, key: BaseType, value: BaseType): Map<Atom, Atom> {
+  const pairs = Array.isArray(json) && json.length === 2 && json[0] === 'map' ? json[1] : undefined;
+  if (!Array.isArray(pairs)) throw shapeError(`expected ["map", [[key, value], ...]], got ${preview(json)}`);
+  const map = new Map<Atom, Atom>();
+  for (const pair of pairs as readonly Json[]) {
+    if (!Array.isArray(pair) || pair.length !== 2) throw shapeError(`expected a [key, value] pair, got ${preview(pair)}`);
+    map.set(decodeAtom((pair as readonly Json[])[0], key), decodeAtom((pair as readonly Json[])[1], value));
+  }
+  return map;
+}
+
+/** Decodes a column value (RFC 7047 §5.1 <value>) into the shape its type calls for. */
+export function decodeDatum(json: Json, type: ColumnType): Datum {
+  switch (datumKind(type)) {
+    case 'map':
+      return decodeMap(json, type.key, type.value as BaseType);
+    case 'set': {
+      const atoms = decodeSet(json, type.key);
+      if (type.max !== 'unlimited' && atoms.length > type.max) {
+        throw shapeError(`a set of at most ${type.max} values has ${atoms.length}`);
+      }
+      return atoms;
+    }
+    case 'optional':
+    case 'scalar': {
+      const atoms = decodeSet(json, type.key);
+      if (atoms.length > 1) throw shapeError(`expected one value, got ${atoms.length}`);
+      if (atoms.length === 1) return atoms[0];
+      if (type.min === 0) return null;
+      throw shapeError('expected one value, got an empty set');
+    }
+  }
+}
+
+/**
+ * Decodes a column of an update2 "modify" row (ovsdb-server(7) §4.1.14): a new value for a
+ * scalar, the elements that changed for a set (any count: an optional column going from 5 to 6
+ * sends both), and the key/value pairs that changed for a map. Apply it with applyDiff.
+ */
+export function decodeDiff(json: Json, type: ColumnType): Datum {
+  const kind = datumKind(type);
+  if (kind === 'map') return decodeMap(json, type.key, type.value as BaseType);
+  if (kind === 'scalar') return decodeDatum(json, type);
+  return decodeSet(json, type.key);
+}
+
+function asAtoms(datum: Datum): readonly Atom[] {
+  if (datum === null) return [];
+  if (Array.isArray(datum)) return datum;
+  if (datum instanceof Map) throw shapeError('a map where a set was expected');
+  return [datum];
+}
+
+/** Applies a decodeDiff result to the old value: symmetric difference for sets, per-key rules for maps. */
+export function applyDiff(old: Datum, diff: Datum, type: ColumnType): Datum {
+  const kind = datumKind(type);
+  if (kind === 'scalar') return diff;
+  if (kind === 'map') {
+    if (!(old instanceof Map) || !(diff instanceof Map)) throw shapeError('a map diff for a value that is not a map');
+    const result = new Map(old);
+    for (const [key, value] of diff) {
+      // Key only in the diff: added. Same value: removed. Different value: replaced.
+      if (!result.has(key)) result.set(key, value);
+      else if (result.get(key) === value) result.delete(key);
+      else result.set(key, value);
+    }
+    return result;
+  }
+  const toggled = new Set<Atom>(asAtoms(old));
+  for (const atom of asAtoms(diff)) {
+    if (toggled.has(atom)) toggled.delete(atom);
+    else toggled.add(atom);
+  }
+  const atoms = [...toggled];
+  if (kind === 'set') return atoms;
+  if (atoms.length > 1) throw shapeError(`a diff leaves ${atoms.length} values in a column that holds at most one`);
+  return atoms.length === 1 ? atoms[0] : null;
+}
+
+const ATOM_DEFAULTS: Readonly<Record<BaseType['type'], Atom>> = { integer: 0, real: 0, boolean: false, string: '', uuid: ZERO_UUID };
+
+/** The value a column has when a row omits it (RFC 7047 §5.2.1; update2 initial/insert rows omit defaults). */
+export function defaultDatum(type: ColumnType): Datum {
+  const kind = datumKind(type);
+  if (kind === 'map') return new Map();
+  if (kind === 'set') return type.min === 0 ? [] : [ATOM_DEFAULTS[type.key.type]];
+  if (kind === 'optional') return null;
+  return ATOM_DEFAULTS[type.key.type];
+}
+
+function located(err: unknown, table: TableSchema, column: string, uuid: string | undefined): TelemetryError {
+  const row = uuid === undefined ? '' : `, row ${uuid}`;
+  const why = err instanceof Error ? err.message : String(err);
+  return new TelemetryError('PROTOCOL', `malformed value in table ${table.name}${row}, column ${column}: ${why}`, { cause: err });
+}
+
+export interface DecodeRowOptions {
+  /** The row's uuid, for error messages. */
+  readonly uuid?: string;
+  /**
+   * Gives the row exactly these columns, in this order (one object shape for every row of a
+   * table); a column the JSON omits takes its default value. Without it, the row has the columns
+   * the JSON has, each checked against the table schema.
+   */
+  readonly columns?: readonly ColumnSchema[];
+  /** decodeDatum (the default) for values, decodeDiff for the columns of an update2 "modify". */
+  readonly decode?: (json: Json, type: ColumnType) => Datum;
+}
+
+/** Decodes a <row> object, naming the table, row and column in any error. */
+export function decodeRow(table: TableSchema, json: Json, opts: DecodeRowOptions = {}): Record<string, Datum> {
+  const { uuid, columns, decode = decodeDatum } = opts;
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new TelemetryError('PROTOCOL', `malformed row in table ${table.name}${uuid ? ` (${uuid})` : ''}: ${preview(json)}`);
+  }
+  const values = json as Readonly<Record<string, Json>>;
+  const row: Record<string, Datum> = {};
+  const decodeColumn = (column: ColumnSchema, value: Json): void => {
+    try {
+      row[column.name] = decode(value, column.type);
+    } catch (err) {
+      throw located(err, table, column.name, uuid);
+    }
+  };
+  if (columns) {
+    let present = 0;
+    for (const column of columns) {
+      const value = values[column.name];
+      if (value === undefined) {
+        row[column.name] = defaultDatum(column.type);
+      } else {
+        decodeColumn(column, value);
+        present++;
+      }
+    }
+    if (present !== Object.keys(values).length) {
+      const extra = Object.keys(values).find((name) => !columns.some((column) => column.name === name));
+      throw located('not a monitored column', table, extra ?? '?', uuid);
+    }
+    return row;
+  }
+  for (const name in values) {
+    const column = findColumn(table, name);
+    if (!column) throw located('not in the schema', table, name, uuid);
+    decodeColumn(column, values[name]);
+  }
+  return row;
+}
+
+// ---- Encoding, for transact (RFC 7047 §5.1 as written by a client) ----
+
+/**
+ * Encodes an atom for a column of base type `base`. In a uuid column a string in UUID syntax is a
+ * row reference ["uuid", …]; any other identifier is a ["named-uuid", …] naming a row inserted in
+ * the same transaction (the "uuid-name" of its insert operation).
+ */
+export function encodeAtom(atom: Atom, base: BaseType): Json {
+  switch (base.type) {
+    case 'uuid':
+      if (typeof atom === 'string') {
+        if (UUID.test(atom)) return ['uuid', atom];
+        if (IDENTIFIER.test(atom)) return ['named-uuid', atom];
+      }
+      break;
+    case 'integer':
+      if (typeof atom === 'number' && Number.isInteger(atom)) return atom;
+      break;
+    case 'real':
+      if (typeof atom === 'number' && Number.isFinite(atom)) return atom;
+      break;
+    case 'boolean':
+      if (typeof atom === 'boolean') return atom;
+      break;
+    case 'string':
+      if (typeof atom === 'string') return atom;
+      break;
+  }
+  const expected = base.type === 'uuid' ? 'a uuid or a uuid-name (identifier)' : `a ${base.type}`;
+  throw shapeError(`cannot encode ${preview(atom)} as ${expected}`);
+}
+
+/** Encodes a value for a column of type `type`: the inverse of decodeDatum. */
+export function encodeDatum(datum: Datum, type: ColumnType): Json {
+  const kind = datumKind(type);
+  if (kind === 'map') {
+    if (!(datum instanceof Map)) throw shapeError(`cannot encode ${preview(describeDatum(datum))} as a map`);
+    const pairs: Json[] = [];
+    for (const [key, value] of datum) pairs.push([encodeAtom(key, type.key), encodeAtom(value, type.value as BaseType)]);
+    return ['map', pairs];
+  }
+  if (kind === 'scalar') {
+    if (datum === null || Array.isArray(datum) || datum instanceof Map) {
+      throw shapeError(`cannot encode ${preview(describeDatum(datum))} as a single value`);
+    }
+    return encodeAtom(datum, type.key);
+  }
+  const atoms = asAtoms(datum);
+  if (type.max !== 'unlimited' && atoms.length > type.max) {
+    throw shapeError(`cannot encode ${atoms.length} values into a column that holds at most ${type.max}`);
+  }
+  return ['set', atoms.map((atom) => encodeAtom(atom, type.key))];
+}
+
+function describeDatum(datum: Datum): Json {
+  return datum instanceof Map ? ['map', [...datum]] : datum;
+}
+
+/** Encodes a row for insert/update, checking every column against the table schema. */
+export function encodeRow(table: TableSchema, row: Readonly<Record<string, Datum>>): Record<string, Json> {
+  const out: Record<string, Json> = {};
+  for (const name of Object.keys(row)) {
+    const column = findColumn(table, name);
+    if (!column) throw new TelemetryError('PROTOCOL', `cannot encode column ${name}: table ${table.name} has no such column`);
+    try {
+      out[name] = encodeDatum(row[name], column.type);
+    } catch (err) {
+      throw located(err, table, name, undefined);
+    }
+  }
+  return out;
+}
