@@ -262,6 +262,8 @@ export function encodeDatum(datum: Datum, type: ColumnType): Json {
     return encodeAtom(datum, type.key);
   }
   const atoms = asAtoms(datum);
+  // An optional value that is set is written as the bare atom (RFC 7047 §5.1 allows it for one element).
+  if (kind === 'optional' && atoms.length === 1) return encodeAtom(atoms[0], type.key);
   if (type.max !== 'unlimited' && atoms.length > type.max) {
     throw shapeError(`cannot encode ${atoms.length} values into a column that holds at most ${type.max}`);
   }
