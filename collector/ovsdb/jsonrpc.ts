@@ -117,20 +117,26 @@ export class JsonRpcConnection {
 
   /**
    * Keeps the session alive and detects a dead peer: after `intervalMs` with nothing received it
-   * sends an "echo"; after twice that it closes the connection with a TIMEOUT reason.
+   * sends an "echo"; if that brings no traffic and the silence reaches twice `intervalMs`, it
+   * closes the connection with a TIMEOUT reason. Checked every half interval.
    */
   startKeepalive(intervalMs: number): void {
     clearInterval(this.keepaliveTimer);
+    let probeSentMs: number | undefined;
     this.keepaliveTimer = setInterval(() => {
-      const idleMs = Date.now() - this.lastReceiveMs;
-      if (idleMs >= 2 * intervalMs) {
-        this.close(new TelemetryError('TIMEOUT', `no traffic from ${this.peer} for ${idleMs} ms (echo unanswered)`));
-      } else if (idleMs >= intervalMs) {
+      const now = Date.now();
+      if (probeSentMs !== undefined && this.lastReceiveMs >= probeSentMs) probeSentMs = undefined;
+      const idleMs = now - this.lastReceiveMs;
+      if (probeSentMs === undefined) {
+        if (idleMs < intervalMs) return;
+        probeSentMs = now;
         this.request('echo', [], 2 * intervalMs).catch(() => {
-          /* the idle check above reports a dead peer */
+          /* a dead peer is reported by the silence check */
         });
+      } else if (idleMs >= 2 * intervalMs) {
+        this.close(new TelemetryError('TIMEOUT', `no traffic from ${this.peer} for ${idleMs} ms (echo unanswered)`));
       }
-    }, intervalMs);
+    }, Math.max(1, intervalMs / 2));
     this.keepaliveTimer.unref();
   }
 
