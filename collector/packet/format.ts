@@ -27,7 +27,38 @@ class BoundedCache {
   }
 }
 
+/**
+ * Text of byte strings that repeat (IPv6 addresses, datapath ids, port names), keyed by an
+ * FNV-1a hash of the bytes and checked byte for byte on a hit; forgets everything when full.
+ */
+export class BytesTextCache {
+  private readonly map = new Map<number, { bytes: Uint8Array; text: string }>();
+  private readonly max: number;
+
+  constructor(max: number) {
+    this.max = max;
+  }
+
+  get(buf: Uint8Array, off: number, length: number, build: (buf: Uint8Array, off: number, length: number) => string): string {
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < length; i++) hash = Math.imul(hash ^ buf[off + i], 0x01000193);
+    hash >>>= 0;
+    const hit = this.map.get(hash);
+    if (hit !== undefined && hit.bytes.length === length) {
+      let same = true;
+      for (let i = 0; i < length && same; i++) same = hit.bytes[i] === buf[off + i];
+      if (same) return hit.text;
+    }
+    const text = build(buf, off, length);
+    if (this.map.size >= this.max) this.map.clear();
+    this.map.set(hash, { bytes: buf.slice(off, off + length), text });
+    return text;
+  }
+}
+
 const macCache = new BoundedCache(4096);
+const ipv6Cache = new BytesTextCache(4096);
+const hex64Cache = new BytesTextCache(1024);
 const ipv4Cache = new BoundedCache(4096);
 
 /** `aa:bb:cc:dd:ee:ff` from 6 bytes at `off` (caller checked the bounds). */
@@ -60,6 +91,10 @@ export function formatIpv4(buf: Uint8Array, off: number): string {
  * in mixed notation (section 5).
  */
 export function formatIpv6(buf: Uint8Array, off: number): string {
+  return ipv6Cache.get(buf, off, 16, buildIpv6);
+}
+
+function buildIpv6(buf: Uint8Array, off: number): string {
   let bestStart = -1;
   let bestLen = 0;
   let runStart = -1;
@@ -95,6 +130,10 @@ export function formatIpv6(buf: Uint8Array, off: number): string {
 
 /** 8 bytes at `off` as 16 lower-case hex digits (an OpenFlow datapath id, as OVSDB shows it). */
 export function formatHex64(buf: Uint8Array, off: number): string {
+  return hex64Cache.get(buf, off, 8, buildHex64);
+}
+
+function buildHex64(buf: Uint8Array, off: number): string {
   let text = '';
   for (let i = 0; i < 8; i++) text += HEX2[buf[off + i]];
   return text;

@@ -5,7 +5,7 @@
  * sflow_openflow.txt. Other formats (host, app, ovs_dp_stats...) are skipped by length.
  */
 import type { CounterRecord } from '../../common/counters.js';
-import { formatHex64, formatMac } from '../packet/format.js';
+import { BytesTextCache, formatHex64, formatMac } from '../packet/format.js';
 import { SflowDecodeError } from './errors.js';
 import {
   MAX_RECORDS_PER_SAMPLE,
@@ -198,7 +198,7 @@ function decodeCounterRecord(buf: Uint8Array, pos: number, length: number, tag: 
         throw new SflowDecodeError('bad_record', pos, `port name of ${nameLength} bytes in ${length - 4}`);
       }
       rec.has_port_name = true;
-      rec.port_name = decodeName(buf.subarray(pos + 4, pos + 4 + nameLength));
+      rec.port_name = portName(buf, pos + 4, nameLength);
       return true;
     }
     default:
@@ -206,8 +206,16 @@ function decodeCounterRecord(buf: Uint8Array, pos: number, length: number, tag: 
   }
 }
 
+/** Port names repeat in every counters sample of a port: decode each distinct name once. */
+const nameCache = new BytesTextCache(4096);
+
+function portName(buf: Uint8Array, off: number, length: number): string {
+  return nameCache.get(buf, off, length, decodeName);
+}
+
 /** Interface names are UTF-8 (ASCII in practice); invalid UTF-8 is kept byte for byte. */
-function decodeName(bytes: Uint8Array): string {
+function decodeName(buf: Uint8Array, off: number, length: number): string {
+  const bytes = buf.subarray(off, off + length);
   try {
     return utf8.decode(bytes);
   } catch {
