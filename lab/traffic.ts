@@ -10,7 +10,7 @@ import { run } from './exec.js';
 import { readPidFile, stopProcesses } from './processes.js';
 import type { LabState, LabVm } from './state.js';
 
-export type TrafficKind = 'icmp' | 'tcp' | 'udp';
+export type TrafficKind = 'icmp' | 'icmpv6' | 'tcp' | 'udp';
 
 export interface TrafficOptions {
   /** How long each flow runs (default 5). */
@@ -67,6 +67,8 @@ const FLOWS: readonly FlowSpec[] = [
   { kind: 'icmp', src: 'vm1', dst: 'vm3' },
   { kind: 'icmp', src: 'vm1', dst: 'vm4' },
   { kind: 'icmp', src: 'vm2', dst: 'vm5' },
+  { kind: 'icmpv6', src: 'vm3', dst: 'vm1' },
+  { kind: 'icmpv6', src: 'vm5', dst: 'vm2' },
   { kind: 'tcp', src: 'vm1', dst: 'vm3', port: 5201 },
   { kind: 'tcp', src: 'vm4', dst: 'vm1', port: 5202 },
   { kind: 'udp', src: 'vm2', dst: 'vm5', port: 5203 },
@@ -75,8 +77,8 @@ const FLOWS: readonly FlowSpec[] = [
 
 const PING_INTERVAL_S = 0.2;
 const PING_PAYLOAD = 56;
-/** IPv4 (20) + ICMP echo (8) headers around the ping payload. */
-const PING_IP_BYTES = PING_PAYLOAD + 28;
+/** IP bytes of one echo: the payload plus the ICMP echo header (8) and IPv4 (20) or IPv6 (40). */
+const echoIpBytes = (v6: boolean) => PING_PAYLOAD + 8 + (v6 ? 40 : 20);
 /** Below the tenant MTU (1450) minus IP/UDP headers: no fragments. */
 const UDP_LENGTH = 1000;
 /** Default rates leave CPU to spare on 2 cores, so pings and UDP see no loss. */
@@ -95,14 +97,15 @@ function flowId(spec: FlowSpec): string {
   return `${spec.kind}-${spec.src}-${spec.dst}`;
 }
 
-function describe(spec: FlowSpec, src: LabVm, dst: LabVm) {
+function flowEndpoints(spec: FlowSpec, src: LabVm, dst: LabVm) {
+  const v6 = spec.kind === 'icmpv6';
   return {
     id: flowId(spec),
     kind: spec.kind,
     src_vm: src.name,
     dst_vm: dst.name,
-    src_ip: src.ip,
-    dst_ip: dst.ip,
+    src_ip: v6 ? src.ipv6 : src.ip,
+    dst_ip: v6 ? dst.ipv6 : dst.ip,
     network_id: src.network_id,
     network_name: src.network_name,
     project_id: src.project_id,
@@ -113,8 +116,12 @@ function describe(spec: FlowSpec, src: LabVm, dst: LabVm) {
 
 async function ping(spec: FlowSpec, src: LabVm, dst: LabVm, seconds: number): Promise<TrafficFlow> {
   const count = Math.max(1, Math.round(seconds / PING_INTERVAL_S));
+  const flow = flowEndpoints(spec, src, dst);
+  const v6 = spec.kind === 'icmpv6';
+  const echoBytes = echoIpBytes(v6);
+  const family = v6 ? '-6' : '-4';
   const started = nowSeconds();
-  const out = await run('ping', ['-n', '-q', '-c', String(count), '-i', String(PING_INTERVAL_S), '-W', '1', '-s', String(PING_PAYLOAD), dst.ip], {
+  const out = await run('ping', [family, '-n', '-q', '-c', String(count), '-i', String(PING_INTERVAL_S), '-W', '1', '-s', String(PING_PAYLOAD), flow.dst_ip], {
     netns: src.netns,
     timeoutMs: (seconds + 10) * 1000,
   });
@@ -123,13 +130,13 @@ async function ping(spec: FlowSpec, src: LabVm, dst: LabVm, seconds: number): Pr
   if (match === null) throw new TelemetryError('LAB', `unexpected ping output from ${src.name}: ${out.trim()}`);
   const [transmitted, received] = [Number(match[1]), Number(match[2])];
   return {
-    ...describe(spec, src, dst),
+    ...flow,
     started_at: started,
     ended_at: ended,
-    bytes: transmitted * PING_IP_BYTES,
-    received_bytes: received * PING_IP_BYTES,
+    bytes: transmitted * echoBytes,
+    received_bytes: received * echoBytes,
     packets: transmitted,
-    bits_per_second: (transmitted * PING_IP_BYTES * 8) / Math.max(ended - started, 1e-3),
+    bits_per_second: (transmitted * echoBytes * 8) / Math.max(ended - started, 1e-3),
     retransmits: null,
     lost_packets: transmitted - received,
     src_port: null,
@@ -187,7 +194,7 @@ async function iperf(spec: FlowSpec, src: LabVm, dst: LabVm, options: Required<P
     }
     const connection = result.start?.connected?.[0];
     return {
-      ...describe(spec, src, dst),
+      ...flowEndpoints(spec, src, dst),
       started_at: started,
       ended_at: ended,
       bytes: sent.bytes,
@@ -219,7 +226,9 @@ export async function runTraffic(state: LabState, options: TrafficOptions = {}):
   const pairs = FLOWS.map((spec) => ({ spec, src: vmNamed(state, spec.src), dst: vmNamed(state, spec.dst) }));
   // allSettled: every flow stops its own iperf3 server before a failure is reported.
   const results = await Promise.allSettled(
-    pairs.map(({ spec, src, dst }) => (spec.kind === 'icmp' ? ping(spec, src, dst, seconds) : iperf(spec, src, dst, { ...options, seconds }, pidDir))),
+    pairs.map(({ spec, src, dst }) =>
+      spec.kind === 'icmp' || spec.kind === 'icmpv6' ? ping(spec, src, dst, seconds) : iperf(spec, src, dst, { ...options, seconds }, pidDir),
+    ),
   );
   const failed = results.find((r) => r.status === 'rejected');
   if (failed !== undefined) throw failed.reason;

@@ -10,7 +10,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { TelemetryError } from '../common/errors.js';
+import { describeError, TelemetryError } from '../common/errors.js';
 import { prefixesOverlap } from './cidr.js';
 import { labDown } from './down.js';
 import { vxlanPortName } from './ids.js';
@@ -137,8 +137,24 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabState> {
   const dirExisted = existsSync(dir);
   mkdirSync(dir, { recursive: true });
   const journal = new Journal(dir, prefix);
-  if (!dirExisted) await journal.create({ kind: 'dir', path: dir }, async () => {});
+  try {
+    if (!dirExisted) await journal.create({ kind: 'dir', path: dir }, async () => {});
+    const lab = await build(plan, journal, exporters, step);
+    journal.finish(lab);
+    return lab;
+  } catch (err) {
+    // A failed step (not a crash: that is lab down's job) removes what was made so far.
+    step(`failed: ${describeError(err)}; removing what lab up made`);
+    try {
+      await labDown(dir, { prefix });
+    } catch (cleanupError) {
+      throw new TelemetryError('LAB', `${describeError(err)}; removing the half-built lab failed too (${describeError(cleanupError)}): run "ovs-telemetry lab down --dir ${dir}"`, { cause: err });
+    }
+    throw err;
+  }
+}
 
+async function build(plan: LabPlan, journal: Journal, exporters: ExporterOptions, step: (message: string) => void): Promise<LabState> {
   const hosts = new Map<string, OvsHost>();
   for (const hostPlan of plan.hosts) {
     step(`starting Open vSwitch for ${hostPlan.name}${hostPlan.netns ? ` in netns ${hostPlan.netns}` : ' in the root namespace'}`);
@@ -166,10 +182,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabState> {
       await configureExporters(host, exporters);
     }
   }
-
-  const lab = describeLab(plan, hosts, exporters);
-  journal.finish(lab);
-  return lab;
+  return describeLab(plan, hosts, exporters);
 }
 
 async function startHost(journal: Journal, plan: HostPlan): Promise<OvsHost> {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, type LabState, type LabStateFile, type TrafficReport } from '../../lab/index.js';
+import { planLab } from '../../lab/topology.js';
 
 const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 /** Lets Node run the sources directly: `./x.js` imports resolve to `./x.ts` when no .js exists. */
@@ -184,9 +185,28 @@ describe('lab (two OVS hosts, VXLAN, Neutron-style OVSDB)', () => {
     expect(existsSync(join(dir, 'state.json'))).toBe(false);
   });
 
+  it('lab up that fails half way names the failed command and removes what it made', async () => {
+    // A link already holding vm1's tap name makes creating vm1's veth pair fail.
+    const tap = planLab(prefix, dir).vms[0]!.interface;
+    sh('ip', ['tuntap', 'add', 'dev', tap, 'mode', 'tap']);
+    try {
+      const up = await cli(['lab', 'up', ...upArgs()]);
+      expect(up.code).toBe(1);
+      expect(up.stderr).toMatch(new RegExp(`command failed \\(exit 2\\): ip link add ${tap} .*type veth.*File exists`));
+      expect(leftovers(dir, prefix, [])).toEqual([]);
+    } finally {
+      sh('ip', ['link', 'del', tap]);
+    }
+  });
+
   it('lab up cleans up a half-built lab first, then builds it', async () => {
-    // Killed later: every namespace and link exists, bridges are being configured.
-    await crashLabUp(upArgs(), dir, (s) => s.resources.filter((r) => r.kind === 'netns').length >= 7);
+    // Killed while configuring bridges, then every OVS daemon of the lab dies too: the userspace
+    // datapath's taps (ovs-netdev, br-int, ...) persist in the root namespace without their owner.
+    await crashLabUp(upArgs(), dir, (s) => s.resources.filter((r) => r.kind === 'netns').length >= 7 && rootLinks().includes('ovs-netdev'));
+    for (const line of processesMentioning(dir)) process.kill(Number(line.split(' ')[0]), 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(rootLinks()).toContain('ovs-netdev');
+
     const started = Date.now();
     const up = await cli(['lab', 'up', ...upArgs(), '--json']);
     expect(up.stderr).toMatch(/up in/);
@@ -289,7 +309,7 @@ describe('lab (two OVS hosts, VXLAN, Neutron-style OVSDB)', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as TrafficReport;
-    for (const kind of ['icmp', 'tcp', 'udp'] as const) {
+    for (const kind of ['icmp', 'icmpv6', 'tcp', 'udp'] as const) {
       expect(report.flows.some((f) => f.kind === kind && f.crosses_tunnel)).toBe(true);
     }
     expect(report.flows.some((f) => f.kind === 'tcp' && !f.crosses_tunnel)).toBe(true);
