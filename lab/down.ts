@@ -53,12 +53,19 @@ export async function labDown(dir: string = defaultLabDir(), options: LabDownOpt
   const plan = planLab(prefix, labDir);
   let processes = 0;
 
-  // 1. OVS daemons, newest first, so each ovs-vswitchd goes before its ovsdb-server.
+  // 1. OVS daemons, hosts in parallel, newest first, so ovs-vswitchd goes before its ovsdb-server.
   const daemons = resources.filter((r): r is DaemonResource => r.kind === 'daemon').reverse();
-  for (const daemon of daemons) {
-    step(`stopping ${daemon.program} of ${daemon.host}`);
-    processes += await stopDaemon(daemon);
-  }
+  const stopped = await Promise.all(
+    unique(daemons.map((d) => d.host)).map(async (host) => {
+      let count = 0;
+      for (const daemon of daemons.filter((d) => d.host === host)) {
+        step(`stopping ${daemon.program} of ${daemon.host}`);
+        count += await stopDaemon(daemon);
+      }
+      return count;
+    }),
+  );
+  processes += stopped.reduce((a, b) => a + b, 0);
 
   // 2. Whatever still runs in the lab's namespaces or mentions its directory (iperf3, daemons
   //    whose pid file was never written).
@@ -81,12 +88,14 @@ export async function labDown(dir: string = defaultLabDir(), options: LabDownOpt
     ...[...plan.vms, ...plan.agentPorts].filter((p) => plan.hosts.find((h) => h.name === p.host)?.netns === null).map((p) => p.interface),
   ]).filter((name) => rootLinks.includes(name));
   const links: string[] = [];
-  for (const name of rootCandidates) {
-    if ((await linkKind(name)) !== 'veth') continue;
-    step(`deleting link ${name}`);
-    await ip(null, 'link', 'del', name);
-    links.push(name);
-  }
+  await Promise.all(
+    rootCandidates.map(async (name) => {
+      if ((await linkKind(name)) !== 'veth') return;
+      step(`deleting link ${name}`);
+      await ip(null, 'link', 'del', name);
+      links.push(name);
+    }),
+  );
 
   // 4. The userspace datapath's persistent taps in the root namespace, when no ovs-vswitchd
   //    there still owns them (another lab cannot be up: it would have needed the same names).
@@ -100,13 +109,14 @@ export async function labDown(dir: string = defaultLabDir(), options: LabDownOpt
   }
 
   // 5. Namespaces (their links go with them).
-  const removedNetns: string[] = [];
   const existing = await listNetns();
-  for (const ns of namespaces.filter((n) => existing.includes(n))) {
-    step(`deleting netns ${ns}`);
-    await tryRun('ip', ['netns', 'del', ns]);
-    removedNetns.push(ns);
-  }
+  const removedNetns = namespaces.filter((n) => existing.includes(n));
+  await Promise.all(
+    removedNetns.map((ns) => {
+      step(`deleting netns ${ns}`);
+      return tryRun('ip', ['netns', 'del', ns]);
+    }),
+  );
 
   // 6. Files: the hosts' directories, traffic pid files, the journal; the directory itself when
   //    lab up created it.

@@ -155,11 +155,15 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabState> {
 }
 
 async function build(plan: LabPlan, journal: Journal, exporters: ExporterOptions, step: (message: string) => void): Promise<LabState> {
+  // Independent steps run concurrently; the journal is written synchronously, so each record
+  // still lands before its step starts.
   const hosts = new Map<string, OvsHost>();
-  for (const hostPlan of plan.hosts) {
-    step(`starting Open vSwitch for ${hostPlan.name}${hostPlan.netns ? ` in netns ${hostPlan.netns}` : ' in the root namespace'}`);
-    hosts.set(hostPlan.name, await startHost(journal, hostPlan));
-  }
+  await settleAll(
+    plan.hosts.map(async (hostPlan) => {
+      step(`starting Open vSwitch for ${hostPlan.name}${hostPlan.netns ? ` in netns ${hostPlan.netns}` : ' in the root namespace'}`);
+      hosts.set(hostPlan.name, await startHost(journal, hostPlan));
+    }),
+  );
 
   step('linking the hosts’ br-phy with a veth pair');
   const [first, second] = plan.hosts as [HostPlan, HostPlan];
@@ -167,22 +171,32 @@ async function build(plan: LabPlan, journal: Journal, exporters: ExporterOptions
     addVeth({ name: first.underlayLink, netns: first.netns }, { name: second.underlayLink, netns: second.netns }),
   );
 
-  for (const port of [...plan.vms, ...plan.agentPorts]) {
-    step(`creating ${port.name} (netns ${port.netns}, ${port.ip} on ${port.network_name})`);
-    await createPortNamespace(journal, plan, port);
-  }
+  await settleAll(
+    [...plan.vms, ...plan.agentPorts].map(async (port) => {
+      step(`creating ${port.name} (netns ${port.netns}, ${port.ip} on ${port.network_name})`);
+      await createPortNamespace(journal, plan, port);
+    }),
+  );
 
-  for (const hostPlan of plan.hosts) {
-    const host = hosts.get(hostPlan.name)!;
-    step(`configuring bridges, ports and flows on ${hostPlan.name}`);
-    await configureBridges(host, plan);
-    await configureTunnelEndpoint(host);
-    if (hostPlan.exporting) {
-      step(`pointing ${hostPlan.name}'s sFlow at ${exporters.sflowTarget}, IPFIX at ${exporters.ipfixTarget}, NetFlow at ${exporters.netflowTarget}`);
-      await configureExporters(host, exporters);
-    }
-  }
+  await settleAll(
+    plan.hosts.map(async (hostPlan) => {
+      const host = hosts.get(hostPlan.name)!;
+      step(`configuring bridges, ports and flows on ${hostPlan.name}`);
+      await configureBridges(host, plan);
+      await configureTunnelEndpoint(host);
+      if (hostPlan.exporting) {
+        step(`pointing ${hostPlan.name}'s sFlow at ${exporters.sflowTarget}, IPFIX at ${exporters.ipfixTarget}, NetFlow at ${exporters.netflowTarget}`);
+        await configureExporters(host, exporters);
+      }
+    }),
+  );
   return describeLab(plan, hosts, exporters);
+}
+
+/** Like Promise.all, but waits for every step to finish before reporting the first failure. */
+async function settleAll(steps: readonly Promise<void>[]): Promise<void> {
+  const failed = (await Promise.allSettled(steps)).find((r) => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
 }
 
 async function startHost(journal: Journal, plan: HostPlan): Promise<OvsHost> {
