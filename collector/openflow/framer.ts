@@ -1,67 +1,85 @@
 /**
  * Cuts a TCP/unix byte stream into OpenFlow messages. Every message starts with the 8-byte
- * ofp_header whose `length` (bytes 2-3) covers the whole message, so a message is at most 64 KiB
- * and the framer never holds more than one partial message plus the chunk being split.
- * Messages that lie inside one chunk are delivered as views of it (no copy); only a message
- * that spans chunks is assembled into its own buffer.
+ * ofp_header whose `length` (bytes 2-3) covers the whole message, so a message is at most 64 KiB.
+ * Messages that lie inside one chunk are delivered as views of it (no copy); a message that spans
+ * chunks is copied once into a buffer of its exact size, allocated as soon as its header is
+ * known, so however finely the stream is cut the work stays linear.
  */
 import { HEADER_LEN } from './constants.js';
 import { protocolError } from './wire.js';
 
 export class MessageFramer {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  /** Header bytes of a message whose header is still incomplete. */
+  private readonly head = Buffer.alloc(HEADER_LEN);
+  private headFilled = 0;
+  /** The message being assembled across chunks (header included). */
+  private partial: Buffer | undefined;
+  private partialFilled = 0;
 
   constructor(private readonly onMessage: (message: Buffer) => void) {}
 
   /** Bytes held for an incomplete message. */
   get buffered(): number {
-    return this.pendingBytes;
+    return this.partial === undefined ? this.headFilled : this.partialFilled;
   }
 
   /** Feeds one chunk; throws a PROTOCOL TelemetryError on a header with length < 8. */
   push(chunk: Buffer): void {
-    let offset = 0;
-    if (this.pendingBytes > 0) {
-      offset = this.completePending(chunk);
-      if (offset < 0) return;
-    }
+    let offset = this.buffered > 0 ? this.continuePartial(chunk) : 0;
     while (chunk.length - offset >= HEADER_LEN) {
       const length = messageLength(chunk, offset);
-      if (chunk.length - offset < length) break;
+      if (chunk.length - offset < length) {
+        this.startPartial(chunk.subarray(offset, offset + HEADER_LEN), length);
+        offset += HEADER_LEN;
+        offset += this.fillPartial(chunk, offset);
+        return;
+      }
       this.onMessage(chunk.subarray(offset, offset + length));
       offset += length;
     }
     if (offset < chunk.length) {
-      this.pending.push(chunk.subarray(offset));
-      this.pendingBytes += chunk.length - offset;
+      chunk.copy(this.head, 0, offset);
+      this.headFilled = chunk.length - offset;
     }
   }
 
   /** Drops any partial message (after the connection was reset). */
   reset(): void {
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.headFilled = 0;
+    this.partial = undefined;
+    this.partialFilled = 0;
   }
 
-  /** Finishes the held partial message with bytes from `chunk`; returns the offset consumed, -1 if still short. */
-  private completePending(chunk: Buffer): number {
-    const total = this.pendingBytes + chunk.length;
-    if (total < HEADER_LEN) {
-      this.pending.push(chunk);
-      this.pendingBytes = total;
-      return -1;
+  /** Continues the held message with bytes from `chunk`; returns the offset consumed. */
+  private continuePartial(chunk: Buffer): number {
+    let offset = 0;
+    if (this.partial === undefined) {
+      offset = Math.min(HEADER_LEN - this.headFilled, chunk.length);
+      chunk.copy(this.head, this.headFilled, 0, offset);
+      this.headFilled += offset;
+      if (this.headFilled < HEADER_LEN) return offset;
+      this.startPartial(this.head, messageLength(this.head, 0));
     }
-    const length = messageLength(Buffer.concat([...this.pending, chunk.subarray(0, HEADER_LEN)], HEADER_LEN), 0);
-    if (total < length) {
-      this.pending.push(chunk);
-      this.pendingBytes = total;
-      return -1;
+    return offset + this.fillPartial(chunk, offset);
+  }
+
+  private startPartial(header: Buffer, length: number): void {
+    this.partial = Buffer.allocUnsafe(length);
+    header.copy(this.partial, 0, 0, HEADER_LEN);
+    this.partialFilled = HEADER_LEN;
+    this.headFilled = 0;
+  }
+
+  /** Copies what `chunk` has of the partial message; emits it when complete. Returns bytes taken. */
+  private fillPartial(chunk: Buffer, offset: number): number {
+    const partial = this.partial as Buffer;
+    const taken = Math.min(partial.length - this.partialFilled, chunk.length - offset);
+    chunk.copy(partial, this.partialFilled, offset, offset + taken);
+    this.partialFilled += taken;
+    if (this.partialFilled === partial.length) {
+      this.reset();
+      this.onMessage(partial);
     }
-    const taken = length - this.pendingBytes;
-    const message = Buffer.concat([...this.pending, chunk.subarray(0, taken)], length);
-    this.reset();
-    this.onMessage(message);
     return taken;
   }
 }

@@ -54,7 +54,8 @@ export function encodeHello(versions: readonly OfVersion[], xid: number): Buffer
 
 /** The versions a peer's HELLO offers: its bitmap when present, else every version up to its header's. */
 export function helloVersions(msg: Buffer): { readonly highest: number; readonly bitmap: readonly number[] | undefined } {
-  const { version, length } = decodeHeader(msg);
+  const { version } = decodeHeader(msg);
+  const length = msg.length;
   let pos = HEADER_LEN;
   while (pos + 4 <= length) {
     const type = msg.readUInt16BE(pos);
