@@ -53,23 +53,49 @@ export function decodeAtom(json: Json, base: BaseType): Atom {
   throw shapeError(`expected ${base.type === 'uuid' ? 'a ["uuid", "<uuid>"] atom' : `a ${base.type}`}, got ${preview(json)}`);
 }
 
-/** A <set> is ["set", [atoms]] or, when it has exactly one element, the bare atom (RFC 7047 §5.1). */
+/**
+ * Empty values shared by every row that has them (most map and set columns of a big table are
+ * empty): a frozen array, and a map that refuses changes. Replica rows are never modified in
+ * place, so sharing is invisible, and it saves an allocation per empty column per row.
+ */
+const EMPTY_SET: Atom[] = Object.freeze([]) as unknown as Atom[];
+
+/** A plain Map (so it compares equal to any empty Map) whose mutators throw. */
+function readOnlyEmptyMap(): Map<Atom, Atom> {
+  const map = new Map<Atom, Atom>();
+  const refuse = (): never => {
+    throw new TypeError('a decoded OVSDB map is read-only');
+  };
+  for (const method of ['set', 'delete', 'clear']) Object.defineProperty(map, method, { value: refuse, enumerable: false });
+  return Object.freeze(map);
+}
+const EMPTY_MAP = readOnlyEmptyMap();
+
+/** The elements of a ["set", [...]] (RFC 7047 §5.1), or undefined when `json` is not one. */
+function setElements(json: Json): readonly Json[] | undefined {
+  if (!Array.isArray(json) || json[0] !== 'set') return undefined;
+  const elements = json[1];
+  if (json.length !== 2 || !Array.isArray(elements)) throw shapeError(`expected ["set", [...]], got ${preview(json)}`);
+  return elements as readonly Json[];
+}
+
+/** A <set> is ["set", [atoms]] or, when it has exactly one element, the bare atom. */
 function decodeSet(json: Json, base: BaseType): Atom[] {
-  if (Array.isArray(json) && json[0] === 'set') {
-    const elements = json[1];
-    if (json.length !== 2 || !Array.isArray(elements)) throw shapeError(`expected ["set", [...]], got ${preview(json)}`);
-    const atoms = new Array<Atom>(elements.length);
-    for (let i = 0; i < elements.length; i++) atoms[i] = decodeAtom((elements as readonly Json[])[i], base);
-    return atoms;
-  }
-  return [decodeAtom(json, base)];
+  const elements = setElements(json);
+  if (elements === undefined) return [decodeAtom(json, base)];
+  if (elements.length === 0) return EMPTY_SET;
+  const atoms = new Array<Atom>(elements.length);
+  for (let i = 0; i < elements.length; i++) atoms[i] = decodeAtom(elements[i], base);
+  return atoms;
 }
 
 function decodeMap(json: Json, key: BaseType, value: BaseType): Map<Atom, Atom> {
   const pairs = Array.isArray(json) && json.length === 2 && json[0] === 'map' ? json[1] : undefined;
   if (!Array.isArray(pairs)) throw shapeError(`expected ["map", [[key, value], ...]], got ${preview(json)}`);
+  if (pairs.length === 0) return EMPTY_MAP;
   const map = new Map<Atom, Atom>();
-  for (const pair of pairs as readonly Json[]) {
+  for (let i = 0; i < pairs.length; i++) {
+    const pair = (pairs as readonly Json[])[i];
     if (!Array.isArray(pair) || pair.length !== 2) throw shapeError(`expected a [key, value] pair, got ${preview(pair)}`);
     map.set(decodeAtom((pair as readonly Json[])[0], key), decodeAtom((pair as readonly Json[])[1], value));
   }
@@ -78,25 +104,21 @@ function decodeMap(json: Json, key: BaseType, value: BaseType): Map<Atom, Atom> 
 
 /** Decodes a column value (RFC 7047 §5.1 <value>) into the shape its type calls for. */
 export function decodeDatum(json: Json, type: ColumnType): Datum {
-  switch (datumKind(type)) {
-    case 'map':
-      return decodeMap(json, type.key, type.value as BaseType);
-    case 'set': {
-      const atoms = decodeSet(json, type.key);
-      if (type.max !== 'unlimited' && atoms.length > type.max) {
-        throw shapeError(`a set of at most ${type.max} values has ${atoms.length}`);
-      }
-      return atoms;
+  const kind = datumKind(type);
+  if (kind === 'map') return decodeMap(json, type.key, type.value as BaseType);
+  if (kind === 'set') {
+    const atoms = decodeSet(json, type.key);
+    if (type.max !== 'unlimited' && atoms.length > type.max) {
+      throw shapeError(`a set of at most ${type.max} values has ${atoms.length}`);
     }
-    case 'optional':
-    case 'scalar': {
-      const atoms = decodeSet(json, type.key);
-      if (atoms.length > 1) throw shapeError(`expected one value, got ${atoms.length}`);
-      if (atoms.length === 1) return atoms[0];
-      if (type.min === 0) return null;
-      throw shapeError('expected one value, got an empty set');
-    }
+    return atoms;
   }
+  const elements = setElements(json);
+  if (elements === undefined) return decodeAtom(json, type.key);
+  if (elements.length === 1) return decodeAtom(elements[0], type.key);
+  if (elements.length > 1) throw shapeError(`expected one value, got ${elements.length}`);
+  if (type.min === 0) return null;
+  throw shapeError('expected one value, got an empty set');
 }
 
 /**
@@ -149,8 +171,8 @@ const ATOM_DEFAULTS: Readonly<Record<BaseType['type'], Atom>> = { integer: 0, re
 /** The value a column has when a row omits it (RFC 7047 §5.2.1; update2 initial/insert rows omit defaults). */
 export function defaultDatum(type: ColumnType): Datum {
   const kind = datumKind(type);
-  if (kind === 'map') return new Map();
-  if (kind === 'set') return type.min === 0 ? [] : [ATOM_DEFAULTS[type.key.type]];
+  if (kind === 'map') return EMPTY_MAP;
+  if (kind === 'set') return type.min === 0 ? EMPTY_SET : [ATOM_DEFAULTS[type.key.type]];
   if (kind === 'optional') return null;
   return ATOM_DEFAULTS[type.key.type];
 }
@@ -165,53 +187,52 @@ export interface DecodeRowOptions {
   /** The row's uuid, for error messages. */
   readonly uuid?: string;
   /**
-   * Gives the row exactly these columns, in this order (one object shape for every row of a
-   * table); a column the JSON omits takes its default value. Without it, the row has the columns
-   * the JSON has, each checked against the table schema.
+   * Starts the row from these values (see defaultRow): the row then has exactly these columns, in
+   * this order (one object shape for every row of a table), those the JSON omits keeping their
+   * default, and a column the JSON has but `defaults` lacks is an error. Without it, the row has
+   * the columns the JSON has, each checked against the table schema.
    */
-  readonly columns?: readonly ColumnSchema[];
+  readonly defaults?: Row;
   /** decodeDatum (the default) for values, decodeDiff for the columns of an update2 "modify". */
   readonly decode?: (json: Json, type: ColumnType) => Datum;
 }
 
+/** Every given column at its default value, in order: the starting point of decodeRow. */
+export function defaultRow(columns: readonly ColumnSchema[]): Row {
+  const row: Record<string, Datum> = {};
+  for (const column of columns) row[column.name] = defaultDatum(column.type);
+  return row;
+}
+
 /** Decodes a <row> object, naming the table, row and column in any error. */
 export function decodeRow(table: TableSchema, json: Json, opts: DecodeRowOptions = {}): Record<string, Datum> {
-  const { uuid, columns, decode = decodeDatum } = opts;
+  const { uuid, defaults, decode = decodeDatum } = opts;
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new TelemetryError('PROTOCOL', `malformed row in table ${table.name}${uuid ? ` (${uuid})` : ''}: ${preview(json)}`);
   }
   const values = json as Readonly<Record<string, Json>>;
-  const row: Record<string, Datum> = {};
-  const decodeColumn = (column: ColumnSchema, value: Json): void => {
-    try {
-      row[column.name] = decode(value, column.type);
-    } catch (err) {
-      throw located(err, table, column.name, uuid);
-    }
-  };
-  if (columns) {
-    let present = 0;
-    for (const column of columns) {
-      const value = values[column.name];
-      if (value === undefined) {
-        row[column.name] = defaultDatum(column.type);
-      } else {
-        decodeColumn(column, value);
-        present++;
-      }
-    }
-    if (present !== Object.keys(values).length) {
-      const extra = Object.keys(values).find((name) => !columns.some((column) => column.name === name));
-      throw located('not a monitored column', table, extra ?? '?', uuid);
-    }
-    return row;
-  }
+  const row: Record<string, Datum> = defaults ? { ...defaults } : {};
   for (const name in values) {
     const column = findColumn(table, name);
     if (!column) throw located('not in the schema', table, name, uuid);
-    decodeColumn(column, values[name]);
+    if (defaults && !Object.hasOwn(defaults, name)) throw located('not a monitored column', table, name, uuid);
+    row[name] = decodeColumn(table, column, values[name], uuid, decode);
   }
   return row;
+}
+
+function decodeColumn(
+  table: TableSchema,
+  column: ColumnSchema,
+  value: Json,
+  uuid: string | undefined,
+  decode: (json: Json, type: ColumnType) => Datum,
+): Datum {
+  try {
+    return decode(value, column.type);
+  } catch (err) {
+    throw located(err, table, column.name, uuid);
+  }
 }
 
 // ---- Encoding, for transact (RFC 7047 §5.1 as written by a client) ----

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { TelemetryError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
-import { applyDiff, decodeDiff, decodeRow, defaultDatum, isUuid, ZERO_UUID, type Datum, type Row } from './datum.js';
+import { applyDiff, decodeDiff, decodeRow, defaultRow, isUuid, ZERO_UUID, type Datum, type Row } from './datum.js';
 import { isJsonObject, preview, type Json } from './json.js';
-import type { ColumnSchema, DatabaseSchema, TableSchema } from './schema.js';
+import { findColumn, type ColumnSchema, type DatabaseSchema, type TableSchema } from './schema.js';
 
 export interface RowChange {
   readonly table: string;
@@ -26,8 +26,8 @@ export type UpdateFormat = 'update' | 'update2';
 
 interface MonitoredTable {
   readonly schema: TableSchema;
-  readonly columns: readonly ColumnSchema[];
-  readonly byName: ReadonlyMap<string, ColumnSchema>;
+  /** The monitored columns at their default values: every row starts as a copy of it. */
+  readonly defaults: Row;
 }
 
 /** What a monitor request asks for, computed from the schema of the current connection. */
@@ -108,7 +108,7 @@ export class Replica extends EventEmitter<{ synced: []; change: [RowChange]; res
         continue;
       }
       const columns = wanted.columns ? this.knownColumns(table, wanted.columns) : [...table.columns.values()];
-      this.monitored.set(name, { schema: table, columns, byName: new Map(columns.map((c) => [c.name, c])) });
+      this.monitored.set(name, { schema: table, defaults: defaultRow(columns) });
       requests[name] = [{ columns: columns.map((column) => column.name) }];
     }
     this.planKey = `${schema.name}|${schema.version}|${schema.cksum ?? ''}|${JSON.stringify(requests)}`;
@@ -215,21 +215,25 @@ function decodeRowUpdate(table: MonitoredTable, name: string, uuid: string, old:
     if (json.old === undefined) throw rowUpdateError(name, uuid, 'neither "old" nor "new"', json);
     return old ? { table: name, uuid, old, new: null } : null;
   }
-  const decoded = decodeRow(table.schema, json.new, { uuid, columns: old ? undefined : table.columns });
-  return { table: name, uuid, old, new: old ? { ...old, ...decoded } : decoded };
+  return { table: name, uuid, old, new: decodeRow(table.schema, json.new, { uuid, defaults: old ?? table.defaults }) };
 }
 
 /** ovsdb-server(7) §4.1.14 <row-update2>: exactly one of initial, insert, delete, modify. */
 function decodeRowUpdate2(table: MonitoredTable, name: string, uuid: string, old: Row | null, json: Json): RowChange | null {
   if (!isJsonObject(json)) throw rowUpdateError(name, uuid, 'not an object', json);
-  const keys = Object.keys(json);
-  if (keys.length !== 1) throw rowUpdateError(name, uuid, 'expected exactly one of initial, insert, delete, modify', json);
-  const body = json[keys[0]];
-  switch (keys[0]) {
+  let kind: string | undefined;
+  let count = 0;
+  for (const key in json) {
+    kind = key;
+    count++;
+  }
+  if (count !== 1 || kind === undefined) throw rowUpdateError(name, uuid, 'expected exactly one of initial, insert, delete, modify', json);
+  const body = json[kind];
+  switch (kind) {
     case 'initial':
     case 'insert':
       // These rows omit columns that have their default value.
-      return { table: name, uuid, old, new: decodeRow(table.schema, body, { uuid, columns: table.columns }) };
+      return { table: name, uuid, old, new: decodeRow(table.schema, body, { uuid, defaults: table.defaults }) };
     case 'delete':
       return old ? { table: name, uuid, old, new: null } : null;
     case 'modify': {
@@ -237,10 +241,10 @@ function decodeRowUpdate2(table: MonitoredTable, name: string, uuid: string, old
       const diffs = decodeRow(table.schema, body, { uuid, decode: decodeDiff });
       const updated: Record<string, Datum> = { ...old };
       for (const column in diffs) {
-        const type = table.byName.get(column)?.type;
-        if (!type) throw rowUpdateError(name, uuid, `column ${column} is not monitored`, body);
+        if (!Object.hasOwn(table.defaults, column)) throw rowUpdateError(name, uuid, `column ${column} is not monitored`, body);
+        const type = (findColumn(table.schema, column) as ColumnSchema).type;
         try {
-          updated[column] = applyDiff(old[column] ?? defaultDatum(type), diffs[column], type);
+          updated[column] = applyDiff(old[column], diffs[column], type);
         } catch (err) {
           throw rowUpdateError(name, uuid, `column ${column}: ${(err as Error).message}`, body);
         }
@@ -248,6 +252,6 @@ function decodeRowUpdate2(table: MonitoredTable, name: string, uuid: string, old
       return { table: name, uuid, old, new: updated };
     }
     default:
-      throw rowUpdateError(name, uuid, `unknown update kind "${keys[0]}"`, json);
+      throw rowUpdateError(name, uuid, `unknown update kind "${kind}"`, json);
   }
 }

@@ -39,6 +39,11 @@ export interface OvsdbServer {
   restart(): Promise<void>;
   /** Runs ovs-vsctl against this server (with --no-wait: no ovs-vswitchd here) and returns stdout. */
   vsctl(...args: string[]): Promise<string>;
+  /**
+   * Runs an RFC 7047 transaction ([db, ...operations]) directly on the database file with
+   * `ovsdb-tool transact`, for changes made while the server is down (after kill9()).
+   */
+  offlineTransact(transaction: readonly unknown[]): Promise<unknown>;
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
@@ -182,6 +187,10 @@ export async function startOvsdbServer(opts: OvsdbServerOptions = {}): Promise<O
         maxBuffer: 512 * 1024 * 1024,
       });
       return stdout;
+    },
+    async offlineTransact(transaction: readonly unknown[]) {
+      const { stdout } = await run('ovsdb-tool', ['transact', dbPath, JSON.stringify(transaction)], { env });
+      return JSON.parse(stdout) as unknown;
     },
   };
 }

@@ -6,6 +6,7 @@ import {
   decodeDiff,
   decodeRow,
   defaultDatum,
+  defaultRow,
   encodeDatum,
   encodeRow,
   ZERO_UUID,
@@ -155,10 +156,24 @@ describe('decodeRow', () => {
     });
   });
 
-  it('with a column list, fills omitted columns with their defaults in a fixed order', () => {
-    const row = decodeRow(TABLE, { statistics: ['map', []], name: 'tap0' }, { columns: [...TABLE.columns.values()] });
+  it('from a default row, keeps omitted columns at their defaults in a fixed order', () => {
+    const defaults = defaultRow([...TABLE.columns.values()]);
+    expect(defaults).toEqual({ name: '', ofport: null, statistics: new Map(), port: null });
+    const row = decodeRow(TABLE, { statistics: ['map', []], name: 'tap0' }, { defaults });
     expect(row).toEqual({ name: 'tap0', ofport: null, statistics: new Map(), port: null });
     expect(Object.keys(row)).toEqual(['name', 'ofport', 'statistics', 'port']);
+    expect(defaults.name).toBe('');
+  });
+
+  it('shares read-only empty values instead of allocating one per row', () => {
+    const a = decodeDatum(['map', []], STRING_MAP) as Map<string, string>;
+    expect(decodeDatum(['map', []], STAT_MAP)).toBe(a);
+    expect(() => a.set('k', 'v')).toThrow('read-only');
+    expect(a.size).toBe(0);
+    const empty = decodeDatum(['set', []], UUID_SET) as string[];
+    expect(() => empty.push(U1)).toThrow();
+    // Changing such a value goes through applyDiff, which builds a new one.
+    expect(applyDiff(a, new Map([['k', 'v']]), STRING_MAP)).toEqual(new Map([['k', 'v']]));
   });
 
   it('accepts the implicit _uuid column of select results', () => {
@@ -174,8 +189,8 @@ describe('decodeRow', () => {
 
   it('rejects a column the schema does not have, or one not monitored', () => {
     expectProtocol(() => decodeRow(TABLE, { bogus: 1 }), 'column bogus: not in the schema');
-    const onlyName = [TABLE.columns.get('name')!];
-    expectProtocol(() => decodeRow(TABLE, { name: 'x', ofport: 1 }, { columns: onlyName }), 'column ofport: not a monitored column');
+    const onlyName = defaultRow([TABLE.columns.get('name')!]);
+    expectProtocol(() => decodeRow(TABLE, { name: 'x', ofport: 1 }, { defaults: onlyName }), 'column ofport: not a monitored column');
   });
 
   it('rejects a row that is not an object', () => {
