@@ -35,11 +35,14 @@ function tlsOf(tls: Config['ovsdb']['tls']): TlsFiles | undefined {
 function defaultSources(): { endpoint: string; mapping: TenancyMapping | undefined; from: string } {
   const lab = readLabState();
   if (lab === null) return { endpoint: SYSTEM_OVSDB, mapping: undefined, from: 'system' };
-  const networks = new Map<string, { id: string; project_id: string; segmentation_id?: number }>();
-  for (const vm of lab.vms) {
-    networks.set(vm.network_id, { id: vm.network_id, project_id: vm.project_id, segmentation_id: vm.vni ?? undefined });
-  }
-  return { endpoint: lab.ovsdb, mapping: TenancyMapping.fromInput({ networks: [...networks.values()] }), from: `lab ${lab.rundir}` };
+  const networks = lab.networks.map((n) => ({
+    id: n.id,
+    project_id: n.project_id,
+    name: n.name,
+    network_type: n.network_type,
+    segmentation_id: n.segmentation_id,
+  }));
+  return { endpoint: lab.ovsdb, mapping: TenancyMapping.fromInput({ networks }), from: `lab ${lab.rundir}` };
 }
 
 export async function startCollector(config: Config, logger: Logger): Promise<RunningCollector> {

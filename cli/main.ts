@@ -6,6 +6,8 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, isTelemetryError } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
+import { collectCommand } from './collect.js';
+import { decodeCommand } from './decode.js';
 import { labCommand } from './lab.js';
 
 const program = new Command('ovs-telemetry')
@@ -14,6 +16,8 @@ const program = new Command('ovs-telemetry')
   .exitOverride()
   .showHelpAfterError();
 
+program.addCommand(collectCommand());
+program.addCommand(decodeCommand());
 program.addCommand(labCommand());
 
 try {

@@ -16,15 +16,16 @@ export interface MetricSpec {
   readonly labels: readonly string[];
 }
 
-const IFACE = ['bridge', 'port', 'interface'] as const;
-const NETWORK = ['network_id', 'project_id'] as const;
+// Shared label lists: exporters may memoise formatted label sets by list identity.
+const IFACE: readonly string[] = Object.freeze(['bridge', 'port', 'interface']);
+const NETWORK: readonly string[] = Object.freeze(['network_id', 'project_id']);
 
 function counter(name: string, unit: string, labels: readonly string[], help: string): MetricSpec {
-  return Object.freeze({ name, help, type: 'counter', unit, labels: Object.freeze([...labels]) });
+  return Object.freeze({ name, help, type: 'counter', unit, labels: Object.isFrozen(labels) ? labels : Object.freeze([...labels]) });
 }
 
 function gauge(name: string, unit: string, labels: readonly string[], help: string): MetricSpec {
-  return Object.freeze({ name, help, type: 'gauge', unit, labels: Object.freeze([...labels]) });
+  return Object.freeze({ name, help, type: 'gauge', unit, labels: Object.isFrozen(labels) ? labels : Object.freeze([...labels]) });
 }
 
 export const METRICS = Object.freeze({

@@ -36,8 +36,22 @@ interface NetworkSum extends Record<SummedCounter, number> {
   interfaces: number;
 }
 
+/** An interface's label arrays, kept across scrapes while its labels stay the same. */
+interface LabelSets {
+  readonly key: string;
+  readonly series: readonly string[];
+  readonly info: readonly string[];
+}
+
+function infoLabels(iface: InterfaceState): string[] {
+  const t = iface.tenant;
+  return [iface.bridge, iface.port, iface.name, iface.ofport === null ? '' : String(iface.ofport), iface.type, iface.mac, t.neutronPortId, t.networkId, t.projectId];
+}
+
 export class InterfaceMetrics implements MetricCollector {
   readonly name = 'interfaces';
+  // Stable arrays let the exporter reuse each interface's formatted labels (see LabelCache).
+  private labelSets = new Map<string, LabelSets>();
 
   constructor(
     private readonly model: VswitchModel,
@@ -51,9 +65,10 @@ export class InterfaceMetrics implements MetricCollector {
     const interfaces = this.model.interfaces();
     const perBridge = new Map<string, number>();
     const networks = new Map<string, NetworkSum>();
+    const labelSets = new Map<string, LabelSets>();
     for (const iface of interfaces) {
       perBridge.set(iface.bridge, (perBridge.get(iface.bridge) ?? 0) + 1);
-      if (this.perInterface) this.collectInterface(sink, iface);
+      if (this.perInterface) this.collectInterface(sink, iface, this.labelsOf(iface, labelSets));
       if (isTenantInterface(iface)) {
         const key = `${iface.tenant.networkId}\u0000${iface.tenant.projectId}`;
         let sum = networks.get(key);
@@ -65,6 +80,7 @@ export class InterfaceMetrics implements MetricCollector {
         for (const [key] of NETWORK_SERIES) sum[key] += iface.counters[key] ?? 0;
       }
     }
+    this.labelSets = labelSets;
     sink.add(METRICS.bridges, [], this.model.bridgeNames().length);
     for (const [bridge, n] of perBridge) sink.add(METRICS.interfaces, [bridge], n);
     for (const sum of networks.values()) {
@@ -73,14 +89,18 @@ export class InterfaceMetrics implements MetricCollector {
     }
   }
 
-  private collectInterface(sink: MetricSink, iface: InterfaceState): void {
-    const t = iface.tenant;
-    sink.add(
-      METRICS.interfaceInfo,
-      [iface.bridge, iface.port, iface.name, iface.ofport === null ? '' : String(iface.ofport), iface.type, iface.mac, t.neutronPortId, t.networkId, t.projectId],
-      1,
-    );
-    const labels = [iface.bridge, iface.port, iface.name];
+  private labelsOf(iface: InterfaceState, next: Map<string, LabelSets>): LabelSets {
+    const info = infoLabels(iface);
+    const key = info.join('\u0000');
+    let sets = this.labelSets.get(iface.uuid);
+    if (sets === undefined || sets.key !== key) sets = { key, series: info.slice(0, 3), info };
+    next.set(iface.uuid, sets);
+    return sets;
+  }
+
+  private collectInterface(sink: MetricSink, iface: InterfaceState, sets: LabelSets): void {
+    sink.add(METRICS.interfaceInfo, sets.info, 1);
+    const labels = sets.series;
     for (const [key, spec] of COUNTER_SERIES) {
       const value = iface.counters[key];
       if (value !== undefined) sink.add(spec, labels, value);

@@ -4,7 +4,8 @@
  * read after the replica changed), so a scrape reads memory and OVSDB updates stay cheap.
  */
 import type { InterfaceCounters, InterfaceState } from '../../common/model.js';
-import { getInt, getSet, getString, getStringMap, type Row } from '../ovsdb/datum.js';
+import type { Row } from '../ovsdb/datum.js';
+import { getInt, getIntMap, getSet, getString, getStringMap } from '../ovsdb/row.js';
 import type { TenancyResolver } from '../tenancy/resolver.js';
 
 /** The tables and columns of the Open_vSwitch database the collector monitors. */
@@ -29,11 +30,11 @@ export interface TableView {
 
 const STAT_KEYS = ['rx_bytes', 'rx_packets', 'rx_dropped', 'rx_errors', 'tx_bytes', 'tx_packets', 'tx_dropped', 'tx_errors'] as const;
 
-function countersOf(stats: ReadonlyMap<string, string | number | boolean>): InterfaceCounters {
+function countersOf(stats: ReadonlyMap<string, number>): InterfaceCounters {
   const counters: InterfaceCounters = {};
   for (const key of STAT_KEYS) {
     const v = stats.get(key);
-    if (typeof v === 'number' && v >= 0) counters[key] = v;
+    if (v !== undefined && v >= 0) counters[key] = v;
   }
   return counters;
 }
@@ -107,7 +108,7 @@ export class VswitchModel {
             adminUp: upDown(getString(row, 'admin_state')),
             mtu: getInt(row, 'mtu'),
             linkSpeedBitsPerSecond: getInt(row, 'link_speed'),
-            counters: countersOf(getStringMap(row, 'statistics') as ReadonlyMap<string, string | number | boolean>),
+            counters: countersOf(getIntMap(row, 'statistics')),
             localVlan,
             tenant: this.tenancy.resolve({ name, bridge, mac, externalIds, portOtherConfig }),
           });

@@ -26,7 +26,7 @@ const broken: MetricCollector = {
 describe('PrometheusRegistry', () => {
   it('renders the collectors through prom-client, promtool-clean, with per-collector health', async () => {
     const registry = new PrometheusRegistry([interfaces, broken], silentLogger);
-    const text = await registry.render();
+    const text = (await registry.render()).toString();
     expect(promtoolCheckMetrics(text)).toBe('');
     const series = parseExposition(text);
     expect(seriesOf(series, 'ovs_interface_receive_bytes_total', { interface: 'tap1' })[0].value).toBe(12345);
@@ -46,8 +46,8 @@ describe('PrometheusRegistry', () => {
       },
     };
     const registry = new PrometheusRegistry([flapping], silentLogger);
-    expect(await registry.render()).toContain('ovs_interface_mtu_bytes{bridge="br-int",port="p",interface="p"} 1500');
+    expect((await registry.render()).toString()).toContain('ovs_interface_mtu_bytes{bridge="br-int",port="p",interface="p"} 1500');
     present = false;
-    expect(await registry.render()).not.toContain('ovs_interface_mtu_bytes{');
+    expect((await registry.render()).toString()).not.toContain('ovs_interface_mtu_bytes{');
   });
 });
