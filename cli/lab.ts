@@ -13,6 +13,8 @@ import {
   readLabState,
   readStateFile,
   runTraffic,
+  checkTrafficOptions,
+  DEFAULT_TRAFFIC_SECONDS,
   type LabDownReport,
   type LabState,
   type TrafficReport,
@@ -163,12 +165,13 @@ function trafficCommand(): Command {
   return new Command('traffic')
     .description('run ping and iperf3 TCP/UDP between VMs (same host and across VXLAN) and print the bytes each sender sent')
     .addOption(dirOption())
-    .option('--seconds <n>', 'how long each flow runs', wholeNumber, 5)
+    .option('--seconds <n>', 'how long each flow runs', wholeNumber, DEFAULT_TRAFFIC_SECONDS)
     .option('--bitrate <rate>', 'iperf3 target rate of every flow, e.g. 50M, 0 = unlimited (default: TCP 100M, UDP 10M)')
     .addOption(jsonOption())
     .action(async (opts: { dir: string; seconds: number; bitrate?: string; json?: boolean }) => {
-      const lab = requireLab(opts.dir);
-      const report = await runTraffic(lab, { seconds: opts.seconds, bitrate: opts.bitrate });
+      const options = { seconds: opts.seconds, bitrate: opts.bitrate };
+      checkTrafficOptions(options);
+      const report = await runTraffic(requireLab(opts.dir), options);
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatTraffic(report));
     });
 }

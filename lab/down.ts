@@ -9,7 +9,7 @@ import { TelemetryError } from '../common/errors.js';
 import { tryRun } from './exec.js';
 import { ip, linkKind, listLinks, listNetns, netnsPids } from './links.js';
 import { controlSocketOf, type OvsProgram } from './ovs-host.js';
-import { findInOwnNetns, findProcessesMentioning, isProcessAlive, readPidFile, stopProcesses, waitForExit } from './processes.js';
+import { commandLineOf, findInOwnNetns, findProcessesMentioning, isProcessAlive, readPidFile, stopProcesses, waitForExit } from './processes.js';
 import { defaultLabDir, readStateFile, stateFilePath, type LabResource } from './state.js';
 import { DATAPATH_DEVICES, DEFAULT_PREFIX, netnsPrefix, planLab } from './topology.js';
 
@@ -33,8 +33,9 @@ type DaemonResource = Extract<LabResource, { kind: 'daemon' }>;
 
 /** Asks an OVS daemon to exit (ovs-vswitchd with --cleanup: it deletes its datapath and taps). */
 async function stopDaemon(daemon: DaemonResource): Promise<number> {
-  const pid = readPidFile(daemon.pidfile);
-  if (pid === null || !isProcessAlive(pid)) return 0;
+  const pid = readPidFile(daemon.pidfile) ?? daemon.pid ?? null;
+  // The command line names the lab's rundir: a recycled pid is never touched.
+  if (pid === null || !isProcessAlive(pid) || !commandLineOf(pid).includes(daemon.rundir)) return 0;
   const program: OvsProgram = daemon.program;
   const exitArgs = program === 'ovs-vswitchd' ? ['exit', '--cleanup'] : ['exit'];
   await tryRun('ovs-appctl', ['--timeout=5', '-t', controlSocketOf(daemon.rundir, program, pid), ...exitArgs], { timeoutMs: 8_000 });

@@ -1,7 +1,7 @@
 /** The lab's public API: for the CLI, the tests and the collector (which finds the lab's OVSDB). */
 export { labUp, DEFAULT_EXPORTERS, type ExporterOptions, type LabUpOptions } from './up.js';
 export { labDown, type LabDownOptions, type LabDownReport } from './down.js';
-export { runTraffic, type TrafficFlow, type TrafficKind, type TrafficOptions, type TrafficReport } from './traffic.js';
+export { checkTrafficOptions, DEFAULT_TRAFFIC_SECONDS, runTraffic, type TrafficFlow, type TrafficKind, type TrafficOptions, type TrafficReport } from './traffic.js';
 export {
   defaultLabDir,
   readLabState,

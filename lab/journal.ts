@@ -20,6 +20,12 @@ export class Journal {
     return step();
   }
 
+  /** Adds what a step learnt about a resource it created (e.g. a daemon's pid). */
+  update<R extends LabResource>(resource: R, changes: Partial<R>): void {
+    Object.assign(resource, changes);
+    writeStateFile(this.state);
+  }
+
   /** Marks the lab as up and stores its description. */
   finish(lab: LabState): void {
     this.state.status = 'up';

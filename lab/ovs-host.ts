@@ -4,6 +4,7 @@
  * ovs-vsctl/ovs-ofctl/ovs-appctl calls that talk to them over unix sockets.
  */
 import { join } from 'node:path';
+import { TelemetryError } from '../common/errors.js';
 import { run } from './exec.js';
 import { readPidFile } from './processes.js';
 import type { HostPlan } from './topology.js';
@@ -44,6 +45,12 @@ export class OvsHost {
 
   pid(program: OvsProgram): number | null {
     return readPidFile(this.pidfile(program));
+  }
+
+  requirePid(program: OvsProgram): number {
+    const pid = this.pid(program);
+    if (pid === null) throw new TelemetryError('LAB', `${program} of ${this.plan.name} wrote no pid file (${this.pidfile(program)})`);
+    return pid;
   }
 
   async createDatabase(): Promise<void> {

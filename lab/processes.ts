@@ -35,12 +35,14 @@ function allPids(): number[] {
     .filter((pid) => pid !== process.pid);
 }
 
+/** The process's arguments joined by spaces ('' when it is gone or a zombie). */
+export function commandLineOf(pid: number): string {
+  return (readProc(pid, 'cmdline') ?? '').replaceAll('\0', ' ');
+}
+
 /** Live processes whose command line contains `text` (e.g. the lab directory). */
 export function findProcessesMentioning(text: string): number[] {
-  return allPids().filter((pid) => {
-    const cmdline = readProc(pid, 'cmdline');
-    return cmdline !== null && cmdline.includes(text) && isProcessAlive(pid);
-  });
+  return allPids().filter((pid) => commandLineOf(pid).includes(text) && isProcessAlive(pid));
 }
 
 /** The process's command name (`comm`), or null when it is gone. */

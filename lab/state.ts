@@ -138,13 +138,14 @@ const resourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('netns'), name: z.string() }),
   /** A link we add (`netns` null = root namespace); deleting either veth end removes both. */
   z.object({ kind: z.literal('link'), name: z.string(), netns: z.string().nullable() }),
-  /** An OVS daemon; its pid is in `pidfile` once it runs. */
+  /** An OVS daemon; its pid is in `pidfile` once it runs, and in `pid` once lab up saw it start. */
   z.object({
     kind: z.literal('daemon'),
     host: z.string(),
     program: z.enum(['ovsdb-server', 'ovs-vswitchd']),
     pidfile: z.string(),
     rundir: z.string(),
+    pid: z.number().int().optional(),
   }),
   /**
    * Tap devices the userspace datapath makes in the root namespace (`ovs-netdev`, one per

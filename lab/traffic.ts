@@ -75,6 +75,7 @@ const FLOWS: readonly FlowSpec[] = [
   { kind: 'udp', src: 'vm3', dst: 'vm4', port: 5204 },
 ];
 
+export const DEFAULT_TRAFFIC_SECONDS = 5;
 const PING_INTERVAL_S = 0.2;
 const PING_PAYLOAD = 56;
 /** IP bytes of one echo: the payload plus the ICMP echo header (8) and IPv4 (20) or IPv6 (40). */
@@ -212,14 +213,20 @@ async function iperf(spec: FlowSpec, src: LabVm, dst: LabVm, options: Required<P
   }
 }
 
-export async function runTraffic(state: LabState, options: TrafficOptions = {}): Promise<TrafficReport> {
-  const seconds = options.seconds ?? 5;
+/** Throws TelemetryError('USAGE') for options runTraffic would refuse. */
+export function checkTrafficOptions(options: TrafficOptions): void {
+  const seconds = options.seconds ?? DEFAULT_TRAFFIC_SECONDS;
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600) {
     throw new TelemetryError('USAGE', `--seconds must be a whole number from 1 to 3600, got ${seconds}`);
   }
   if (options.bitrate !== undefined && !/^\d+(\.\d+)?[KMG]?$/.test(options.bitrate)) {
     throw new TelemetryError('USAGE', `--bitrate "${options.bitrate}" must be an iperf3 rate such as 500K, 50M or 1G`);
   }
+}
+
+export async function runTraffic(state: LabState, options: TrafficOptions = {}): Promise<TrafficReport> {
+  checkTrafficOptions(options);
+  const seconds = options.seconds ?? DEFAULT_TRAFFIC_SECONDS;
   const pidDir = join(state.dir, 'traffic');
   mkdirSync(pidDir, { recursive: true });
   const started = nowSeconds();

@@ -17,9 +17,9 @@ import { vxlanPortName } from './ids.js';
 import { Journal } from './journal.js';
 import { addNetns, addVeth, ip, linkKind, listNetns, rootRoutes } from './links.js';
 import { brIntFlows, brTunFlows } from './neutron-flows.js';
-import { OvsHost } from './ovs-host.js';
+import { OvsHost, type OvsProgram } from './ovs-host.js';
 import { findProcessesMentioning } from './processes.js';
-import { defaultLabDir, readLabState, readStateFile, type LabAgentPort, type LabState, type LabVm } from './state.js';
+import { defaultLabDir, readLabState, readStateFile, type LabAgentPort, type LabResource, type LabState, type LabVm } from './state.js';
 import { BRIDGES, DATAPATH_DEVICES, DEFAULT_PREFIX, netnsPrefix, planLab, UNDERLAY_CIDR, type HostPlan, type LabPlan } from './topology.js';
 
 const PATCH_OFPORT = 1;
@@ -64,15 +64,15 @@ export interface LabUpOptions extends Partial<ExporterOptions> {
   readonly onStep?: (message: string) => void;
 }
 
-export function checkTarget(flag: string, target: string): void {
+function checkTarget(flag: string, target: string): void {
   const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d{1,5})$/.exec(target);
   const valid = match !== null && match.slice(1, 5).every((o) => Number(o) <= 255) && Number(match[5]) >= 1 && Number(match[5]) <= 65535;
   if (!valid) throw new TelemetryError('USAGE', `${flag} "${target}" must be IPv4:port, e.g. 127.0.0.1:6343`);
 }
 
-export function checkSampling(flag: string, value: number): void {
+function checkPositive(flag: string, value: number): void {
   if (!Number.isInteger(value) || value < 1 || value > 2 ** 31 - 1) {
-    throw new TelemetryError('USAGE', `${flag} must be a whole number >= 1 (sample 1 packet in N), got ${value}`);
+    throw new TelemetryError('USAGE', `${flag} must be a whole number >= 1, got ${value}`);
   }
 }
 
@@ -89,9 +89,9 @@ function exporterOptions(options: LabUpOptions): ExporterOptions {
   checkTarget('--sflow-target', resolved.sflowTarget);
   checkTarget('--ipfix-target', resolved.ipfixTarget);
   checkTarget('--netflow-target', resolved.netflowTarget);
-  checkSampling('--sflow-sampling', resolved.sflowSampling);
-  checkSampling('--ipfix-sampling', resolved.ipfixSampling);
-  checkSampling('--sflow-polling', resolved.sflowPolling);
+  checkPositive('--sflow-sampling', resolved.sflowSampling);
+  checkPositive('--ipfix-sampling', resolved.ipfixSampling);
+  checkPositive('--sflow-polling', resolved.sflowPolling);
   return resolved;
 }
 
@@ -204,9 +204,7 @@ async function startHost(journal: Journal, plan: HostPlan): Promise<OvsHost> {
   mkdirSync(plan.dir, { recursive: true });
   if (plan.netns !== null) await journal.create({ kind: 'netns', name: plan.netns }, () => addNetns(plan.netns!));
   await host.createDatabase();
-  await journal.create({ kind: 'daemon', host: plan.name, program: 'ovsdb-server', pidfile: host.pidfile('ovsdb-server'), rundir: plan.dir }, () =>
-    host.startOvsdbServer(),
-  );
+  await startDaemon(journal, host, 'ovsdb-server');
   await host.vsctl(
     [
       'init',
@@ -221,10 +219,14 @@ async function startHost(journal: Journal, plan: HostPlan): Promise<OvsHost> {
     { noWait: true },
   );
   if (plan.netns === null) await journal.create({ kind: 'datapath-devices', names: DATAPATH_DEVICES }, async () => {});
-  await journal.create({ kind: 'daemon', host: plan.name, program: 'ovs-vswitchd', pidfile: host.pidfile('ovs-vswitchd'), rundir: plan.dir }, () =>
-    host.startVswitchd(),
-  );
+  await startDaemon(journal, host, 'ovs-vswitchd');
   return host;
+}
+
+async function startDaemon(journal: Journal, host: OvsHost, program: OvsProgram): Promise<void> {
+  const resource: LabResource = { kind: 'daemon', host: host.plan.name, program, pidfile: host.pidfile(program), rundir: host.dir };
+  await journal.create(resource, () => (program === 'ovsdb-server' ? host.startOvsdbServer() : host.startVswitchd()));
+  journal.update(resource, { pid: host.requirePid(program) });
 }
 
 /** The VM (or agent port) namespace and its veth pair: host end on the host, guest end inside. */
@@ -262,11 +264,10 @@ async function configureBridges(host: OvsHost, plan: LabPlan): Promise<void> {
     ...['--', 'add-port', 'br-phy', hostPlan.underlayLink],
   ];
   for (const p of ports) {
-    const network = plan.networks.find((n) => n.id === p.network_id)!;
     // Port: what neutron-openvswitch-agent sets once it has wired the port.
     args.push('--', 'add-port', 'br-int', p.interface, `tag=${p.vlan}`);
-    args.push(`other_config:net_uuid="${network.id}"`, 'other_config:network_type=vxlan', 'other_config:physical_network=None');
-    args.push(`other_config:segmentation_id="${network.segmentation_id}"`, `other_config:tag="${p.vlan}"`);
+    args.push(`other_config:net_uuid="${p.network_id}"`, 'other_config:network_type=vxlan', 'other_config:physical_network=None');
+    args.push(`other_config:segmentation_id="${p.vni}"`, `other_config:tag="${p.vlan}"`);
     // Interface: what os-vif (VMs) or the agent's interface driver (DHCP) writes.
     args.push('--', 'set', 'Interface', p.interface, `ofport_request=${p.ofport}`);
     args.push(`external_ids:iface-id="${p.neutron_port_id}"`, `external_ids:attached-mac="${p.mac}"`, 'external_ids:iface-status=active');
@@ -330,11 +331,6 @@ async function configureExporters(host: OvsHost, e: ExporterOptions): Promise<vo
 function describeLab(plan: LabPlan, hosts: ReadonlyMap<string, OvsHost>, e: ExporterOptions): LabState {
   const hostStates = plan.hosts.map((h) => {
     const host = hosts.get(h.name)!;
-    const pid = (program: 'ovsdb-server' | 'ovs-vswitchd') => {
-      const value = host.pid(program);
-      if (value === null) throw new TelemetryError('LAB', `${program} of ${h.name} wrote no pid file (${host.pidfile(program)})`);
-      return value;
-    };
     return {
       name: h.name,
       netns: h.netns,
@@ -345,8 +341,8 @@ function describeLab(plan: LabPlan, hosts: ReadonlyMap<string, OvsHost>, e: Expo
       underlay_interface: h.underlayLink,
       bridges: [...BRIDGES],
       exporting: h.exporting,
-      ovsdb_server_pid: pid('ovsdb-server'),
-      ovs_vswitchd_pid: pid('ovs-vswitchd'),
+      ovsdb_server_pid: host.requirePid('ovsdb-server'),
+      ovs_vswitchd_pid: host.requirePid('ovs-vswitchd'),
     };
   });
   const monitored = hostStates[0]!;
