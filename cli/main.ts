@@ -8,6 +8,7 @@ import { describeError, isTelemetryError } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
 import { collectCommand } from './collect.js';
 import { decodeCommand } from './decode.js';
+import { demoCommand } from './demo.js';
 import { labCommand } from './lab.js';
 
 const program = new Command('ovs-telemetry')
@@ -19,6 +20,7 @@ const program = new Command('ovs-telemetry')
 program.addCommand(collectCommand());
 program.addCommand(decodeCommand());
 program.addCommand(labCommand());
+program.addCommand(demoCommand());
 
 try {
   await program.parseAsync(process.argv);
