@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, type LabState, type LabStateFile, type TrafficReport } from '../../lab/index.js';
 import { planLab } from '../../lab/topology.js';
+import { acquireLabLock } from '../helpers/lab-lock.js';
 
 const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 /** Lets Node run the sources directly: `./x.js` imports resolve to `./x.ts` when no .js exists. */
@@ -137,9 +138,11 @@ const base = mkdtempSync(join(tmpdir(), 'otl-lab-test-'));
 const dir = join(base, 'lab');
 const sinks: Awaited<ReturnType<typeof udpSink>>[] = [];
 let lab: LabState;
+let releaseLock: (() => void) | undefined;
 
 describe('lab (two OVS hosts, VXLAN, Neutron-style OVSDB)', () => {
   beforeAll(async () => {
+    releaseLock = await acquireLabLock();
     if (rootLinks().includes('ovs-netdev')) {
       throw new Error('another lab (ovs-netdev) is up in the root network namespace: run "ovs-telemetry lab down" first');
     }
@@ -150,6 +153,7 @@ describe('lab (two OVS hosts, VXLAN, Neutron-style OVSDB)', () => {
     await labDown(dir, { prefix }).catch(() => {});
     for (const s of sinks) s.socket.close();
     rmSync(base, { recursive: true, force: true });
+    releaseLock?.();
   });
 
   const upArgs = () => [
