@@ -54,7 +54,8 @@ export const METRICS = Object.freeze({
   interfaceLinkUp: gauge('ovs_interface_link_up', '1', IFACE, 'Whether the interface link is up (1) or down (0).'),
   interfaceAdminUp: gauge('ovs_interface_admin_up', '1', IFACE, 'Whether the interface is administratively up (1) or down (0).'),
   interfaceMtu: gauge('ovs_interface_mtu_bytes', 'By', IFACE, 'MTU of the interface.'),
-  interfaceLinkSpeed: gauge('ovs_interface_link_speed_bits_per_second', 'bit/s', IFACE, 'Negotiated link speed of the interface.'),
+  // Bytes, not bits: Prometheus base units (promtool rejects *_bits*), as node_network_speed_bytes.
+  interfaceLinkSpeed: gauge('ovs_interface_link_speed_bytes_per_second', 'By/s', IFACE, 'Negotiated link speed of the interface (OVSDB link_speed / 8).'),
   networkReceiveBytes: counter('ovs_network_receive_bytes_total', 'By', NETWORK,
     'Bytes received by the interfaces of a tenant network on this host (sum of interface counters).'),
   networkTransmitBytes: counter('ovs_network_transmit_bytes_total', 'By', NETWORK,

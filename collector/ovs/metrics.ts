@@ -108,6 +108,6 @@ export class InterfaceMetrics implements MetricCollector {
     if (iface.linkUp !== null) sink.add(METRICS.interfaceLinkUp, labels, iface.linkUp ? 1 : 0);
     if (iface.adminUp !== null) sink.add(METRICS.interfaceAdminUp, labels, iface.adminUp ? 1 : 0);
     if (iface.mtu !== null) sink.add(METRICS.interfaceMtu, labels, iface.mtu);
-    if (iface.linkSpeedBitsPerSecond !== null) sink.add(METRICS.interfaceLinkSpeed, labels, iface.linkSpeedBitsPerSecond);
+    if (iface.linkSpeedBitsPerSecond !== null) sink.add(METRICS.interfaceLinkSpeed, labels, iface.linkSpeedBitsPerSecond / 8);
   }
 }
