@@ -6,7 +6,8 @@
  * "neutron-<network uuid>" and its own neutron:network_name is the human-readable name.
  * (project_id is on the port only, never on the switch.)
  */
-import { getSet, getString, getStringMap, type Row } from '../ovsdb/datum.js';
+import type { Row } from '../ovsdb/datum.js';
+import { getSet, getString, getStringMap } from '../ovsdb/row.js';
 import type { OvnPortInfo } from './resolver.js';
 
 export const OVN_NB_MONITOR = {
