@@ -123,8 +123,8 @@ export function decodeDatum(json: Json, type: ColumnType): Datum {
 
 /**
  * Decodes a column of an update2 "modify" row (ovsdb-server(7) §4.1.14): a new value for a
- * scalar, the elements that changed for a set (any count: an optional column going from 5 to 6
- * sends both), and the key/value pairs that changed for a map. Apply it with applyDiff.
+ * scalar, the elements that changed for a set (any count: a set diff may hold more elements than
+ * the column does), and the key/value pairs that changed for a map. Apply it with applyDiff.
  */
 export function decodeDiff(json: Json, type: ColumnType): Datum {
   const kind = datumKind(type);
@@ -155,15 +155,55 @@ export function applyDiff(old: Datum, diff: Datum, type: ColumnType): Datum {
     }
     return result;
   }
-  const toggled = new Set<Atom>(asAtoms(old));
-  for (const atom of asAtoms(diff)) {
-    if (toggled.has(atom)) toggled.delete(atom);
-    else toggled.add(atom);
+  if (kind === 'set') return toggleAtoms(asAtoms(old), asAtoms(diff));
+  return applyOptionalDiff(old, asAtoms(diff));
+}
+
+/**
+ * An optional column (min 0, max 1) is a set to the RFC, and ovsdb-server(7) describes set diffs as
+ * a symmetric difference ({old, new} when the value changes); ovsdb-server 3.1 sends the new value
+ * instead (["set", []] when cleared). Both read the same way: a diff holding the old value alone
+ * clears the column, otherwise the value is the element that is not the old one.
+ */
+function applyOptionalDiff(old: Datum, diff: readonly Atom[]): Atom | null {
+  if (diff.length > 2) throw shapeError(`a diff of ${diff.length} values for a column that holds at most one`);
+  const fresh = diff.filter((atom) => atom !== old);
+  if (fresh.length > 1) throw shapeError(`a diff (${preview(diff as Json)}) that leaves two values in a column that holds at most one`);
+  return fresh.length === 1 ? fresh[0] : null;
+}
+
+/**
+ * OVSDB's order of atoms: numbers and booleans by value, strings and uuids by their text (OVS
+ * compares UTF-8 bytes, which orders the same except around characters beyond U+FFFF; for uuids,
+ * comparing the lower-case text is comparing their bits).
+ */
+export function compareAtoms(a: Atom, b: Atom): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
+}
+
+/**
+ * The symmetric difference of a set and a diff, kept in OVSDB's sorted order so that a set
+ * changed by diffs equals the same set fetched afresh. Linear in the set's size.
+ */
+function toggleAtoms(old: readonly Atom[], diff: readonly Atom[]): Atom[] {
+  if (diff.length === 0) return old as Atom[];
+  const present = new Set(old);
+  const removed = new Set<Atom>();
+  const addedSet = new Set<Atom>();
+  for (const atom of diff) (present.has(atom) ? removed : addedSet).add(atom);
+  const kept = removed.size === 0 ? old : old.filter((atom) => !removed.has(atom));
+  if (addedSet.size === 0) return kept as Atom[];
+  const added = [...addedSet].sort(compareAtoms);
+  const merged: Atom[] = [];
+  let i = 0;
+  for (const atom of added) {
+    while (i < kept.length && compareAtoms(kept[i], atom) < 0) merged.push(kept[i++]);
+    merged.push(atom);
   }
-  const atoms = [...toggled];
-  if (kind === 'set') return atoms;
-  if (atoms.length > 1) throw shapeError(`a diff leaves ${atoms.length} values in a column that holds at most one`);
-  return atoms.length === 1 ? atoms[0] : null;
+  while (i < kept.length) merged.push(kept[i++]);
+  return merged;
 }
 
 const ATOM_DEFAULTS: Readonly<Record<BaseType['type'], Atom>> = { integer: 0, real: 0, boolean: false, string: '', uuid: ZERO_UUID };

@@ -110,10 +110,12 @@ describe('update2 diffs (ovsdb-server(7) §4.1.14)', () => {
     expect(applyDiff('old', decodeDiff('new', STRING), STRING)).toBe('new');
   });
 
-  it('an optional scalar changing value carries both values (symmetric difference)', () => {
+  it('an optional scalar: the new value (ovsdb-server 3.1) or the symmetric difference (ovsdb-server(7))', () => {
+    expect(applyDiff(5, decodeDiff(6, OPTIONAL_INT), OPTIONAL_INT)).toBe(6);
+    expect(applyDiff(6, decodeDiff(['set', []], OPTIONAL_INT), OPTIONAL_INT)).toBeNull();
+    expect(applyDiff(null, decodeDiff(7, OPTIONAL_INT), OPTIONAL_INT)).toBe(7);
     expect(decodeDiff(['set', [5, 6]], OPTIONAL_INT)).toEqual([5, 6]);
     expect(applyDiff(5, [5, 6], OPTIONAL_INT)).toBe(6);
-    expect(applyDiff(null, [7], OPTIONAL_INT)).toBe(7);
     expect(applyDiff(7, [7], OPTIONAL_INT)).toBeNull();
   });
 
@@ -131,7 +133,13 @@ describe('update2 diffs (ovsdb-server(7) §4.1.14)', () => {
   });
 
   it('rejects a diff that leaves two values in an optional column', () => {
-    expectProtocol(() => applyDiff(5, [6], OPTIONAL_INT), 'leaves 2 values in a column that holds at most one');
+    expectProtocol(() => applyDiff(5, [6, 7], OPTIONAL_INT), 'leaves two values in a column that holds at most one');
+    expectProtocol(() => applyDiff(5, [5, 6, 7], OPTIONAL_INT), 'a diff of 3 values');
+  });
+
+  it('keeps sets in OVSDB order, so a set changed by diffs equals the same set fetched afresh', () => {
+    expect(applyDiff(['b', 'd'], ['a', 'c', 'e', 'd'], { key: { type: 'string' }, min: 0, max: 'unlimited' })).toEqual(['a', 'b', 'c', 'e']);
+    expect(applyDiff([1, 10], [2, -1], INT_SET_4)).toEqual([-1, 1, 2, 10]);
   });
 });
 
