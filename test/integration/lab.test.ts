@@ -3,50 +3,17 @@
  * the real CLI (`ovs-telemetry lab …` run from source). compute-1 of the lab runs in the root
  * network namespace by design, so this file refuses to start when another lab is up.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, type LabState, type LabStateFile, type TrafficReport } from '../../lab/index.js';
 import { planLab } from '../../lab/topology.js';
 import { acquireLabLock } from '../helpers/lab-lock.js';
+import { cli, startCli } from '../helpers/cli.js';
 
-const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
-/** Lets Node run the sources directly: `./x.js` imports resolve to `./x.ts` when no .js exists. */
-const TS_RESOLVE_HOOK = `data:text/javascript,${encodeURIComponent(`
-import { registerHooks } from 'node:module';
-registerHooks({ resolve(specifier, context, next) {
-  try { return next(specifier, context); } catch (err) {
-    if (/^\\.{1,2}\\/.*\\.js$/.test(specifier)) return next(specifier.slice(0, -3) + '.ts', context);
-    throw err;
-  }
-} });`)}`;
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Starts the CLI as its own process group, so a "crash" can kill it and its children at once. */
-function startCli(args: readonly string[], env: NodeJS.ProcessEnv = process.env): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(
-    process.execPath,
-    ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', TS_RESOLVE_HOOK, CLI, ...args],
-    { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<CliResult>((resolveDone) => child.on('close', (code) => resolveDone({ code, stdout, stderr })));
-  return { child, done };
-}
-
-const cli = (args: readonly string[], env?: NodeJS.ProcessEnv) => startCli(args, env).done;
 
 function sh(command: string, args: readonly string[]): string {
   return execFileSync(command, args, { encoding: 'utf8' });
