@@ -10,7 +10,7 @@ import { silentLogger } from '../../common/log.js';
 import { startCollector, type RunningCollector } from '../../cli/collect.js';
 import { startOvsdbServer, type OvsdbServer } from '../helpers/ovsdb-server.js';
 import { promtoolCheckMetrics, seriesOf } from '../helpers/promtool.js';
-import { scrape, seriesKeys, value, waitForScrape } from '../helpers/scrape.js';
+import { seriesKeys, value, waitForScrape } from '../helpers/scrape.js';
 
 const run = promisify(execFile);
 const NET = '0f3d2a8e-5b1c-4c5e-9a0d-3f6b2c1d4e5f';
