@@ -26,10 +26,17 @@ export function formatValue(value: number): string {
   return String(value);
 }
 
-/** An append-only UTF-8 byte buffer that doubles when full. */
+/** An append-only UTF-8 byte buffer that doubles when full; reused from scrape to scrape. */
 class ByteSink {
   private buf = Buffer.allocUnsafe(16 * 1024);
   length = 0;
+  /** Samples written since the last reset (a family with none is left out). */
+  samples = 0;
+
+  reset(): void {
+    this.length = 0;
+    this.samples = 0;
+  }
 
   write(text: string): void {
     // A UTF-16 code unit is at most 3 bytes of UTF-8.
@@ -70,23 +77,34 @@ export class LabelCache {
   }
 }
 
+/**
+ * Collects one scrape's samples. The per-family buffers and the label cache live as long as the
+ * writer, so after the first scrape a scrape allocates little beyond the lines themselves.
+ * Use: begin(), add() samples, render(); synchronously, so two scrapes never interleave.
+ */
 export class ExpositionWriter implements MetricSink {
   private readonly families = new Map<MetricSpec, ByteSink>();
+  private readonly labels = new LabelCache();
 
-  constructor(private readonly labels: LabelCache = new LabelCache()) {}
+  begin(): void {
+    for (const family of this.families.values()) family.reset();
+  }
 
   add(spec: MetricSpec, labelValues: readonly string[], value: number): void {
     let out = this.families.get(spec);
     if (out === undefined) {
       out = new ByteSink();
-      out.write(`# HELP ${spec.name} ${escapeHelp(spec.help)}\n# TYPE ${spec.name} ${spec.type}\n`);
       this.families.set(spec, out);
     }
+    if (out.samples++ === 0) out.write(`# HELP ${spec.name} ${escapeHelp(spec.help)}\n# TYPE ${spec.name} ${spec.type}\n`);
     out.write(`${spec.name}${this.labels.format(spec.labels, labelValues)} ${formatValue(value)}\n`);
   }
 
-  /** Families in the order they were first written, each with HELP and TYPE. */
-  render(): Buffer {
-    return Buffer.concat([...this.families.values()].map((f) => f.bytes()));
+  /** The families written since begin(), in the order first seen, then `trailer`, as one new buffer. */
+  render(trailer?: Buffer): Buffer {
+    const parts: Buffer[] = [];
+    for (const family of this.families.values()) if (family.samples > 0) parts.push(family.bytes());
+    if (trailer) parts.push(trailer);
+    return Buffer.concat(parts);
   }
 }

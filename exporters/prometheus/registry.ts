@@ -10,11 +10,11 @@ import type { Logger } from '../../common/log.js';
 import { SampledLog } from '../../common/log.js';
 import { METRICS, type MetricCollector } from '../../common/metrics.js';
 import { describeError } from '../../common/errors.js';
-import { ExpositionWriter, LabelCache } from './exposition.js';
+import { ExpositionWriter } from './exposition.js';
 
 export class PrometheusRegistry {
   private readonly process = new Registry();
-  private readonly labels = new LabelCache();
+  private readonly writer = new ExpositionWriter();
   private readonly warn: SampledLog;
 
   constructor(
@@ -36,7 +36,11 @@ export class PrometheusRegistry {
 
   /** Collects every source and renders the text exposition format. */
   async render(): Promise<Buffer> {
-    const writer = new ExpositionWriter(this.labels);
+    // prom-client's part first: everything after it runs synchronously, so the shared writer
+    // is never used by two scrapes at once.
+    const processMetrics = Buffer.from(await this.process.metrics());
+    const writer = this.writer;
+    writer.begin();
     for (const collector of this.collectors) {
       const start = performance.now();
       let ok = 1;
@@ -49,6 +53,6 @@ export class PrometheusRegistry {
       writer.add(METRICS.scrapeCollectorSuccess, [collector.name], ok);
       writer.add(METRICS.scrapeCollectorDuration, [collector.name], (performance.now() - start) / 1000);
     }
-    return Buffer.concat([writer.render(), Buffer.from(await this.process.metrics())]);
+    return writer.render(processMetrics);
   }
 }
