@@ -62,8 +62,8 @@ export function demoCommand(): Command {
       out(`  ${collector.url}/                      what the collector is connected to`);
       out(`  curl -s ${collector.url}/metrics | grep ovs_network_     per tenant network`);
       out(`  curl -s ${collector.url}/metrics | grep ovs_interface_info   VM ports with Neutron port, network, project`);
-      out(`  npx ovs-telemetry lab status                  the lab's VMs, networks and bridges`);
-      out(`  npx ovs-telemetry lab down                    remove the lab`);
+      out(`  ./ovs-telemetry lab status                    the lab's VMs, networks and bridges`);
+      out(`  ./ovs-telemetry lab down                      remove the lab`);
       if (flags.once) {
         await collector.stop();
         return;

@@ -24,6 +24,7 @@ export class VswitchSource implements MetricCollector {
   private readonly client: OvsdbClient;
   private readonly replica: Replica;
   private connections = 0;
+  private stopping = false;
   private lastChange = 0;
 
   constructor(readonly opts: VswitchSourceOptions) {
@@ -42,6 +43,7 @@ export class VswitchSource implements MetricCollector {
       opts.logger.info({ endpoint: opts.endpoint }, 'connected to OVSDB');
     });
     this.client.on('disconnected', (err) => {
+      if (this.stopping) return;
       opts.logger.warn({ endpoint: opts.endpoint, err: err?.message }, 'OVSDB connection lost; reconnecting');
     });
   }
@@ -59,6 +61,7 @@ export class VswitchSource implements MetricCollector {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.client.close();
   }
 
