@@ -1,3 +1,5 @@
+import { compileReset } from './compile-reset.js';
+
 /**
  * The one small model every source produces and every exporter consumes
  * (sources → model → enrichment → exporters). Sources never import exporters and vice versa.
@@ -130,11 +132,11 @@ export class FlowRecord {
 
   /** Back to the freshly constructed state, for reuse of one instance across records. */
   reset(): void {
-    Object.assign(this, EMPTY_RECORD);
+    resetFlowRecord(this);
   }
 }
 
-const EMPTY_RECORD: Readonly<FlowRecord> = Object.freeze(new FlowRecord());
+const resetFlowRecord = compileReset(new FlowRecord());
 
 // JSON.rawJSON (V8, Node >= 21) writes a bigint as an exact JSON number; lib.es2024 lacks its type.
 const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;

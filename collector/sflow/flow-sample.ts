@@ -3,7 +3,6 @@
  * (sflow_version_5.txt section 5 "Flow Data", sflow_tunnels.txt for 1023-1030).
  * Fills the context's one FlowRecord and SampleInfo and hands them to the sink.
  */
-import { compileReset } from '../../common/counters.js';
 import { FlowRecord } from '../../common/model.js';
 import { LAYER_ETHERNET, LAYER_IPV4, LAYER_IPV6, type Layer } from '../packet/fields.js';
 import { formatIpv4, formatIpv6, formatMac } from '../packet/format.js';
@@ -67,8 +66,6 @@ class RecordPositions {
 const positions = new RecordPositions();
 const address = new AddressCursor();
 const scratchIp = new TunnelHeader();
-/** Same effect as FlowRecord.reset(), compiled (see compileReset): reset was 30% of decode time. */
-const resetFlow = compileReset(new FlowRecord());
 
 /** Compact form of an interface (format in the top 2 bits), as goflow2 reports in_if/out_if. */
 function interfaceField(format: number, value: number): number {
@@ -125,7 +122,7 @@ export function decodeFlowSample(
   }
 
   const rec = ctx.flow;
-  resetFlow(rec);
+  rec.reset();
   rec.type = 'SFLOW_5';
   rec.time_received_ns = ctx.timeReceivedNs;
   rec.sequence_num = h.sequence;
