@@ -30,6 +30,8 @@ export interface UnixctlOptions {
   readonly rundir: string;
   /** `ovs-vswitchd` or `ovsdb-server` (any OVS daemon with a pid file works). */
   readonly daemon: string;
+  /** A fixed control socket, for daemons started with `--unixctl=PATH`; skips the pid file. */
+  readonly socketPath?: string;
   /** Per call, connect included. Default 5 s. */
   readonly timeoutMs?: number;
   readonly logger?: Logger;
@@ -129,7 +131,7 @@ export class UnixctlClient {
   }
 
   private async open(): Promise<JsonRpcConnection> {
-    const path = await findControlSocket(this.options.rundir, this.options.daemon);
+    const path = this.options.socketPath ?? (await findControlSocket(this.options.rundir, this.options.daemon));
     const socket = await openSocket({ kind: 'unix', path }, undefined, this.timeoutMs);
     const conn = new JsonRpcConnection(
       socket,
