@@ -69,6 +69,9 @@ export async function openSocket(
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket.removeListener('error', onError);
+      // Until the JSON-RPC layer adds its own listener, an 'error' (which Node may emit on the next
+      // tick) must not go unhandled; that layer learns of it from the 'close' that follows.
+      socket.on('error', () => undefined);
       if (endpoint.kind !== 'unix') socket.setNoDelay(true);
       resolve(socket);
     });

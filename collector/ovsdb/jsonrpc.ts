@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import { TelemetryError, describeError } from '../../common/errors.js';
 import { silentLogger, type Logger } from '../../common/log.js';
 import { JsonMessageSplitter, DEFAULT_MAX_MESSAGE_BYTES } from './framing.js';
-import { preview, type Json, type JsonObject } from './json.js';
+import { isJsonObject, preview, type Json, type JsonObject } from './json.js';
 
 /** A JSON-RPC error reply; `rpcError` is the server's `error` member as sent (for OVSDB often `{error, details}`). */
 export class OvsdbRpcError extends TelemetryError {
@@ -19,11 +19,8 @@ export class OvsdbRpcError extends TelemetryError {
 /** Renders an OVSDB error (RFC 7047 §3.1 <error>: `{error, details?}`, or a bare string from ovsdb-server) for a message. */
 export function describeRpcError(error: Json): string {
   if (typeof error === 'string') return error;
-  if (typeof error === 'object' && error !== null && !Array.isArray(error)) {
-    const obj = error as JsonObject;
-    if (typeof obj.error === 'string') {
-      return typeof obj.details === 'string' && obj.details !== '' ? `${obj.error}: ${obj.details}` : obj.error;
-    }
+  if (isJsonObject(error) && typeof error.error === 'string') {
+    return typeof error.details === 'string' && error.details !== '' ? `${error.error}: ${error.details}` : error.error;
   }
   return preview(error);
 }

@@ -50,7 +50,8 @@ const EMPTY_TABLE: ReadonlyMap<string, Row> = new Map<string, Row>();
  * A live copy of some tables of one database, kept by OvsdbClient.monitor(). Rows are keyed by
  * their uuid. Emits 'reset' when its contents are about to be replaced wholesale (first sync, or a
  * resync the server could not send as a delta), 'change' for every row inserted, modified or
- * deleted, and 'synced' once the initial state of a connection is in.
+ * deleted, and 'synced' once the initial state of a connection is in. Listeners run inside the
+ * update: one that throws makes the client treat the update as failed (reconnect, full resync).
  */
 export class Replica extends EventEmitter<{ synced: []; change: [RowChange]; reset: [] }> {
   readonly db: string;

@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, unlink } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,17 +56,18 @@ export async function freeTcpPort(): Promise<number> {
   return address.port;
 }
 
-/** Every server started by this module, so a test run that dies still kills them on exit. */
-const running = new Set<number>();
-process.once('exit', () => {
-  for (const pid of running) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-});
+/**
+ * Kills the server (whatever pid its pid file holds) and removes its dir once this test process is
+ * gone without having called stop(): vitest ends its workers without running 'exit' handlers, so a
+ * crashed or timed-out test file would otherwise leave ovsdb-server running. Its own process group,
+ * so whatever ends the worker does not end the watchdog too.
+ */
+function startWatchdog(pidPath: string, dir: string): ChildProcess {
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -9 "$(cat '${pidPath}' 2>/dev/null)" 2>/dev/null; rm -rf '${dir}'`;
+  const watchdog = spawn('sh', ['-c', script], { stdio: 'ignore', detached: true });
+  watchdog.unref();
+  return watchdog;
+}
 
 async function isGone(pid: number): Promise<boolean> {
   try {
@@ -135,17 +136,18 @@ export async function startOvsdbServer(opts: OvsdbServerOptions = {}): Promise<O
   ];
   let pid = 0;
   let stopped = false;
+  const watchdog = startWatchdog(pidPath, dir);
 
   const launch = async (): Promise<void> => {
     await run('ovsdb-server', args, { env });
     pid = Number((await readFile(pidPath, 'utf8')).trim());
-    running.add(pid);
     await waitForSocket(socketPath, 5000);
   };
   const kill9 = async (): Promise<void> => {
     if (pid === 0) return;
     await killAndWait(pid, 'SIGKILL', 5000);
-    running.delete(pid);
+    // A stale pid could be reused by another process before the watchdog looks at the file.
+    await unlink(pidPath).catch(() => undefined);
     pid = 0;
   };
 
@@ -153,6 +155,7 @@ export async function startOvsdbServer(opts: OvsdbServerOptions = {}): Promise<O
     await launch();
   } catch (err) {
     await kill9();
+    watchdog.kill();
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
@@ -172,8 +175,8 @@ export async function startOvsdbServer(opts: OvsdbServerOptions = {}): Promise<O
       if (stopped) return;
       stopped = true;
       if (pid !== 0 && !(await killAndWait(pid, 'SIGTERM', 3000))) await killAndWait(pid, 'SIGKILL', 3000);
-      running.delete(pid);
       pid = 0;
+      watchdog.kill();
       await rm(dir, { recursive: true, force: true });
     },
     kill9,
