@@ -173,6 +173,27 @@ describe('OvsdbClient monitor setup', () => {
     expect(c.connected).toBe(true);
   });
 
+  it('sets a monitor up again when the server cancels it', async () => {
+    const c = startClient();
+    const replica = c.monitor('Test', { Interface: { columns: ['name'] } });
+    const peer = await server.nextPeer();
+    await serveSchema(peer);
+    let request = await peer.nextRequest('monitor_cond_since');
+    const monitorId = params(request)[1];
+    peer.reply(request, [false, T1, { Interface: { [U1]: { initial: { name: 'a' } } } }]);
+    await once(replica, 'synced');
+    peer.send({ method: 'monitor_canceled', params: [monitorId], id: null });
+    await serveSchema(peer);
+    request = await peer.nextRequest('monitor_cond_since');
+    expect(replica.synced).toBe(false);
+    expect(params(request)[3]).toBe(ZERO_UUID);
+    const synced = once(replica, 'synced');
+    peer.reply(request, [false, T2, { Interface: { [U2]: { initial: { name: 'b' } } } }]);
+    await synced;
+    expect([...replica.table('Interface').keys()]).toEqual([U2]);
+    expect(c.connected).toBe(true);
+  });
+
   it('drops a server that stops answering and reconnects', async () => {
     const c = startClient({ echoIntervalMs: 30 });
     await server.nextPeer();
