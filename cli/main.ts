@@ -11,6 +11,12 @@ import { decodeCommand } from './decode.js';
 import { demoCommand } from './demo.js';
 import { labCommand } from './lab.js';
 
+// Output piped into `head` and the like: a closed pipe ends the command quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const program = new Command('ovs-telemetry')
   .description('Observability and telemetry collector for Open vSwitch networks')
   .version(VERSION)
