@@ -13,14 +13,22 @@ import { TenancyResolver } from '../collector/tenancy/resolver.js';
 import { OvnNorthboundSource } from '../collector/tenancy/ovn-source.js';
 import { PrometheusRegistry } from '../exporters/prometheus/registry.js';
 import { MetricsServer, type StatusReport } from '../exporters/prometheus/server.js';
-import { readLabState } from '../lab/state.js';
+import { readLabState, type LabState } from '../lab/state.js';
 import type { TlsFiles } from '../collector/ovsdb/endpoint.js';
+import { SflowListener } from '../collector/sflow/listener.js';
+import { FlowAggregator } from '../collector/flows/aggregate.js';
+import { FlowEnricher } from '../collector/flows/enrich.js';
+import { FlowRecordWriter } from '../collector/flows/output.js';
+import { FlowPipeline } from '../collector/flows/pipeline.js';
 
 export const SYSTEM_OVSDB = 'unix:/var/run/openvswitch/db.sock';
 
 export interface RunningCollector {
   readonly url: string;
   readonly vswitch: VswitchSource;
+  /** The sFlow listener (undefined when sflow.enabled is false). */
+  readonly sflow: SflowListener | undefined;
+  readonly flows: FlowAggregator;
   stop(): Promise<void>;
 }
 
@@ -35,6 +43,11 @@ function tlsOf(tls: Config['ovsdb']['tls']): TlsFiles | undefined {
 function defaultSources(): { endpoint: string; mapping: TenancyMapping | undefined; from: string } {
   const lab = readLabState();
   if (lab === null) return { endpoint: SYSTEM_OVSDB, mapping: undefined, from: 'system' };
+  return { endpoint: lab.ovsdb, mapping: labTenancyMapping(lab), from: `lab ${lab.rundir}` };
+}
+
+/** The lab's networks and projects as a tenancy mapping (Neutron's API stands in for it there). */
+export function labTenancyMapping(lab: LabState): TenancyMapping {
   const networks = lab.networks.map((n) => ({
     id: n.id,
     project_id: n.project_id,
@@ -42,7 +55,24 @@ function defaultSources(): { endpoint: string; mapping: TenancyMapping | undefin
     network_type: n.network_type,
     segmentation_id: n.segmentation_id,
   }));
-  return { endpoint: lab.ovsdb, mapping: TenancyMapping.fromInput({ networks }), from: `lab ${lab.rundir}` };
+  return TenancyMapping.fromInput({ networks });
+}
+
+/** Enrichment, aggregation and the optional record output behind the flow listeners. */
+function flowPipeline(config: Config, vswitch: VswitchSource, mapping: TenancyMapping): { pipeline: FlowPipeline; aggregator: FlowAggregator; output: FlowRecordWriter | undefined } {
+  const enricher = new FlowEnricher({
+    interfaces: () => vswitch.model.interfaces(),
+    networks: () => mapping.networks.values(),
+    maxPortNames: config.sflow.max_port_names,
+  });
+  const aggregator = new FlowAggregator({
+    maxNetworks: config.flows.max_networks,
+    topTalkers: config.flows.top_talkers.per_network,
+    windowSeconds: config.flows.top_talkers.window_seconds,
+  });
+  const out = config.flows.output;
+  const output = out ? FlowRecordWriter.open(out.path, out.max_buffer_bytes, out.include_counters) : undefined;
+  return { pipeline: new FlowPipeline({ enricher, aggregator, output }), aggregator, output };
 }
 
 export async function startCollector(config: Config, logger: Logger): Promise<RunningCollector> {
@@ -58,8 +88,24 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
     ? new OvnNorthboundSource(ovnConfig.endpoint, tlsOf(ovnConfig.tls), resolver, () => vswitch.model.invalidate(), logger)
     : undefined;
 
+  const { pipeline, aggregator, output } = flowPipeline(config, vswitch, mapping);
+  const sflow = config.sflow.enabled
+    ? new SflowListener({
+        listenAddress: config.sflow.listen_address,
+        receiveBufferBytes: config.sflow.receive_buffer_bytes,
+        maxAgents: config.sflow.max_agents,
+        maxSources: config.sflow.max_sources,
+        sink: pipeline,
+        logger,
+      })
+    : undefined;
+
   const registry = new PrometheusRegistry(
-    [vswitch, new InterfaceMetrics(vswitch.model, () => vswitch.up, config.metrics.per_interface)],
+    [
+      vswitch,
+      new InterfaceMetrics(vswitch.model, () => vswitch.up, config.metrics.per_interface),
+      ...(sflow ? [sflow, pipeline] : []),
+    ],
     logger,
   );
   const status = (): StatusReport => ({
@@ -72,6 +118,8 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
           ['OVSDB', `${endpoint} — ${vswitch.up ? 'connected' : 'not connected'}${defaults ? ` (${defaults.from})` : ''}`],
           ['OVN northbound', ovn ? `${ovn.endpoint} — ${ovn.up ? 'connected' : 'not connected'}` : 'not configured'],
           ['Tenancy mapping', config.tenancy.mapping_file ?? (defaults?.mapping ? 'from the lab' : 'none')],
+          ['sFlow', sflow ? `${config.sflow.listen_address}/udp — ${sflow.decoded} datagrams decoded, ${sflow.health.decodeErrors} not decoded` : 'disabled'],
+          ['Flow records', config.flows.output ? `${config.flows.output.path} — ${output?.written ?? 0} written, ${output?.dropped ?? 0} dropped` : 'not written'],
         ],
       },
       {
@@ -95,16 +143,31 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
     logger,
   });
 
-  const address = await server.listen();
+  // Listeners first: a port in use fails the start before anything else runs.
+  await sflow?.start();
+  let address;
+  try {
+    address = await server.listen();
+  } catch (err) {
+    await sflow?.stop();
+    await output?.close();
+    throw err;
+  }
   vswitch.start();
   ovn?.start();
+  aggregator.start();
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  logger.info({ url, ovsdb: endpoint }, 'collector listening');
+  logger.info({ url, ovsdb: endpoint, sflow: sflow?.address ?? null }, 'collector listening');
   return {
     url,
     vswitch,
+    sflow,
+    flows: aggregator,
     async stop() {
+      await sflow?.stop();
+      aggregator.stop();
+      await output?.close();
       await server.close();
       await ovn?.stop();
       await vswitch.stop();
@@ -119,6 +182,11 @@ interface CollectFlags {
   tenancyFile?: string;
   listen?: string;
   perInterface?: boolean;
+  sflow?: boolean;
+  sflowListen?: string;
+  sflowReceiveBuffer?: number;
+  flowOutput?: string;
+  topTalkers?: number;
   logLevel?: Config['log']['level'];
 }
 
@@ -132,6 +200,11 @@ export function resolveConfig(flags: CollectFlags): Config {
     },
     web: flags.listen === undefined ? undefined : { listen_address: flags.listen },
     metrics: flags.perInterface === undefined ? undefined : { per_interface: flags.perInterface },
+    sflow: { enabled: flags.sflow, listen_address: flags.sflowListen, receive_buffer_bytes: flags.sflowReceiveBuffer },
+    flows: {
+      top_talkers: flags.topTalkers === undefined ? undefined : { per_network: flags.topTalkers },
+      output: flags.flowOutput === undefined ? undefined : { path: flags.flowOutput },
+    },
     log: flags.logLevel === undefined ? undefined : { level: flags.logLevel },
   };
   return withOverrides(config, overrides, 'command line');
@@ -149,6 +222,11 @@ export async function runUntilSignal(stop: () => Promise<void>, logger: Logger):
   });
 }
 
+/** A flag's whole number; anything else is left for the config schema to reject with its key. */
+function wholeNumber(value: string): number {
+  return /^\d+$/.test(value) ? Number(value) : NaN;
+}
+
 export function collectCommand(): Command {
   return new Command('collect')
     .description('run the collector: OVSDB state and tenancy on /metrics')
@@ -158,10 +236,16 @@ export function collectCommand(): Command {
     .option('--tenancy-file <file>', 'static tenancy mapping file')
     .option('--listen <address>', 'HTTP listen address for /metrics (default 127.0.0.1:9477)')
     .option('--no-per-interface', 'export per-network sums only, not per-interface series')
+    .option('--sflow-listen <address>', 'sFlow UDP listen address (default 127.0.0.1:6343; IPv6 as [ADDR]:PORT)')
+    .option('--no-sflow', 'do not listen for sFlow')
+    .option('--sflow-receive-buffer <bytes>', 'sFlow socket receive buffer to ask for (SO_RCVBUF)', wholeNumber)
+    .option('--flow-output <file>', 'write enriched flow records as JSON lines to FILE ("-" = stdout)')
+    .option('--top-talkers <n>', 'top talkers exported per tenant network (0 = none)', wholeNumber)
     .addOption(new Option('--log-level <level>').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
     .action(async (flags: CollectFlags, cmd: Command) => {
       // commander sets perInterface=true by default for --no-*; only an explicit flag overrides.
       if (cmd.getOptionValueSource('perInterface') === 'default') flags.perInterface = undefined;
+      if (cmd.getOptionValueSource('sflow') === 'default') flags.sflow = undefined;
       const config = resolveConfig(flags);
       const logger = createLogger(config.log.level);
       const running = await startCollector(config, logger);

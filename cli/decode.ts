@@ -8,7 +8,12 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { counterRecordToJson, type CounterRecord } from '../common/counters.js';
-import { describeError, TelemetryError } from '../common/errors.js';
+import { describeError, isTelemetryError, TelemetryError } from '../common/errors.js';
+import { createLogger } from '../common/log.js';
+import { loadMappingFile, TenancyMapping } from '../collector/tenancy/mapping-file.js';
+import { readLabState } from '../lab/state.js';
+import { labTenancyMapping } from './collect.js';
+import { openTenancyStage } from './decode-tenancy.js';
 import { flowRecordToJson, type FlowRecord } from '../common/model.js';
 import { readCapture } from '../collector/capture/reader.js';
 import { extractUdp, UdpDatagram } from '../collector/capture/udp.js';
@@ -273,6 +278,17 @@ function tablePrinter(w: LineWriter): RecordSink {
 export interface DecodeCommandOptions {
   format: OutputFormat;
   sflowPort: number[];
+  /** OVSDB endpoint to attribute records to Neutron ports, networks and projects. */
+  ovsdb?: string;
+  /** Tenancy mapping file (projects of ML2/OVS networks); default: the lab's when it is that OVSDB's. */
+  tenancyFile?: string;
+}
+
+/** The tenancy mapping for `decode --ovsdb`: the given file, else the lab's when the endpoint is the lab's. */
+function decodeMapping(options: DecodeCommandOptions): TenancyMapping {
+  if (options.tenancyFile !== undefined) return loadMappingFile(options.tenancyFile);
+  const lab = readLabState();
+  return lab !== null && lab.ovsdb === options.ovsdb ? labTenancyMapping(lab) : TenancyMapping.empty();
 }
 
 export interface DecodeDeps {
@@ -319,7 +335,24 @@ export function decodeCommand(): Command {
     .argument('<file>', 'capture file (pcap or pcapng; Ethernet, Linux cooked or loopback link types)')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'table']).default('json'))
     .option('--sflow-port <port>', `UDP port carrying sFlow, repeatable (default ${SFLOW_PORT})`, parsePort, [])
+    .option('--ovsdb <endpoint>', 'attribute records to Neutron ports, networks and projects from this OVSDB (unix:PATH, tcp:IP:PORT)')
+    .option('--tenancy-file <file>', 'tenancy mapping file for --ovsdb (network projects)')
     .action(async (file: string, options: DecodeCommandOptions) => {
-      await runDecode(file, options, { out: process.stdout, err: process.stderr });
+      if (options.ovsdb === undefined) {
+        await runDecode(file, options, { out: process.stdout, err: process.stderr });
+        return;
+      }
+      let tenancy;
+      try {
+        tenancy = await openTenancyStage({ endpoint: options.ovsdb, mapping: decodeMapping(options), logger: createLogger('warn') });
+      } catch (err) {
+        if (isTelemetryError(err, 'ENDPOINT_INVALID')) throw new TelemetryError('USAGE', `--ovsdb: ${describeError(err)}`, { cause: err });
+        throw err;
+      }
+      try {
+        await runDecode(file, options, { out: process.stdout, err: process.stderr, stages: [tenancy.stage] });
+      } finally {
+        await tenancy.close();
+      }
     });
 }

@@ -25,6 +25,20 @@ const ovsdbEndpoint = z.strictObject({
   tls: tlsFiles.optional(),
 });
 
+const SFLOW_DEFAULTS = {
+  enabled: true,
+  listen_address: '127.0.0.1:6343',
+  receive_buffer_bytes: 8 * 1024 * 1024,
+  max_agents: 1024,
+  max_sources: 65_536,
+  max_port_names: 65_536,
+};
+
+const FLOWS_DEFAULTS = {
+  max_networks: 4096,
+  top_talkers: { per_network: 10, window_seconds: 600 },
+};
+
 export const configSchema = z.strictObject({
   ovsdb: ovsdbEndpoint.default({}),
   tenancy: z
@@ -47,6 +61,46 @@ export const configSchema = z.strictObject({
       per_interface: z.boolean().default(true),
     })
     .default({ per_interface: true }),
+  /** The sFlow v5 listener (DESIGN.md default 127.0.0.1:6343/udp). */
+  sflow: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      listen_address: listenAddress.default('127.0.0.1:6343'),
+      /** SO_RCVBUF to ask for; the kernel caps it at net.core.rmem_max (the granted size is a metric). */
+      receive_buffer_bytes: z.number().int().min(4096).max(1 << 30).default(SFLOW_DEFAULTS.receive_buffer_bytes),
+      /** Agent/sub-agent pairs whose sequence numbers are tracked; more are decoded but not tracked. */
+      max_agents: z.number().int().min(1).max(1_000_000).default(SFLOW_DEFAULTS.max_agents),
+      /** Sample sources (per agent) whose sample sequence numbers are tracked, in all. */
+      max_sources: z.number().int().min(1).max(10_000_000).default(SFLOW_DEFAULTS.max_sources),
+      /** (agent, ifIndex) → port name entries learned from counter samples. */
+      max_port_names: z.number().int().min(1).max(10_000_000).default(SFLOW_DEFAULTS.max_port_names),
+    })
+    .default(SFLOW_DEFAULTS),
+  /** Enrichment and aggregation of sampled flows. */
+  flows: z
+    .strictObject({
+      /** Tenant networks with their own series; samples of more are counted as network_id="overflow". */
+      max_networks: z.number().int().min(1).max(1_000_000).default(FLOWS_DEFAULTS.max_networks),
+      top_talkers: z
+        .strictObject({
+          /** Talkers exported per network (0 turns top talkers off). */
+          per_network: z.number().int().min(0).max(1000).default(FLOWS_DEFAULTS.top_talkers.per_network),
+          /** The talker counts restart every window, so old talkers give way to current ones. */
+          window_seconds: z.number().int().min(1).max(86_400).default(FLOWS_DEFAULTS.top_talkers.window_seconds),
+        })
+        .default(FLOWS_DEFAULTS.top_talkers),
+      /** Flow records as goflow2-compatible JSON lines ("-" = stdout); absent = no record output. */
+      output: z
+        .strictObject({
+          path: z.string().min(1),
+          /** Also write sFlow counter samples (type SFLOW_5_COUNTERS). */
+          include_counters: z.boolean().default(false),
+          /** Output buffered beyond this is dropped (and counted) rather than held. */
+          max_buffer_bytes: z.number().int().min(65_536).max(1 << 30).default(8 * 1024 * 1024),
+        })
+        .optional(),
+    })
+    .default(FLOWS_DEFAULTS),
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .default({ level: 'info' }),

@@ -19,6 +19,9 @@ export interface MetricSpec {
 // Shared label lists: exporters may memoise formatted label sets by list identity.
 const IFACE: readonly string[] = Object.freeze(['bridge', 'port', 'interface']);
 const NETWORK: readonly string[] = Object.freeze(['network_id', 'project_id']);
+const FLOW: readonly string[] = Object.freeze(['network_id', 'project_id', 'direction', 'proto']);
+const SFLOW_AGENT: readonly string[] = Object.freeze(['agent', 'sub_agent']);
+const SFLOW_SAMPLES: readonly string[] = Object.freeze(['agent', 'sub_agent', 'type']);
 
 function counter(name: string, unit: string, labels: readonly string[], help: string): MetricSpec {
   return Object.freeze({ name, help, type: 'counter', unit, labels: Object.isFrozen(labels) ? labels : Object.freeze([...labels]) });
@@ -65,6 +68,45 @@ export const METRICS = Object.freeze({
   networkTransmitPackets: counter('ovs_network_transmit_packets_total', '{packet}', NETWORK,
     'Packets transmitted by the interfaces of a tenant network on this host (sum of interface counters).'),
   networkInterfaces: gauge('ovs_network_interfaces', '1', NETWORK, 'Number of interfaces of a tenant network on this host.'),
+
+  // ---- Sampled flows (sFlow), scaled by the sampling rate; directions are the VM's.
+  flowSampledBytes: counter('ovs_flow_sampled_bytes_total', 'By', FLOW,
+    'Bytes of sampled packets times the sampling rate, per tenant network; direction egress = sent by a port of the network on this host, ingress = delivered to one (or arriving from the tunnel/uplink), unknown = not attributable (network_id="unknown").'),
+  flowSampledPackets: counter('ovs_flow_sampled_packets_total', '{packet}', FLOW,
+    'Sampled packets times the sampling rate, per tenant network, direction and protocol (see ovs_flow_sampled_bytes_total).'),
+  flowTopTalkerBytes: counter('ovs_flow_top_talker_bytes_total', 'By', ['network_id', 'project_id', 'src', 'dst', 'proto'],
+    'Estimated bytes (sampled, scaled; Space-Saving upper bound) of the heaviest src/dst/protocol pairs of each tenant network in the current window; resets when the window restarts. Rank with topk() over rate().'),
+  flowAttributions: counter('ovs_flow_attributions_total', '1', ['side', 'method'],
+    'Sampled packets by how each side (in = sender, out = receiver) was attributed: ifindex, port_name, mac, vni, vlan or unknown.'),
+  flowNetworkOverflow: counter('ovs_flow_network_overflow_samples_total', '1', [],
+    'Samples of networks beyond flows.max_networks, counted under network_id="overflow".'),
+  flowRecordsWritten: counter('ovs_telemetry_flow_records_written_total', '1', ['output'],
+    'Flow records written to the flow-record output (JSON lines).'),
+  flowRecordsDropped: counter('ovs_telemetry_flow_records_dropped_total', '1', ['output'],
+    'Flow records dropped because the flow-record output could not keep up (its buffer was full).'),
+
+  // ---- sFlow exporter health, per agent address and sub-agent id.
+  sflowDatagrams: counter('ovs_sflow_datagrams_total', '1', SFLOW_AGENT, 'sFlow datagrams received and decoded from each agent and sub-agent.'),
+  sflowSamples: counter('ovs_sflow_samples_total', '1', SFLOW_SAMPLES, 'sFlow samples received by type (flow, counters, other = formats not decoded); rate() is the samples per second.'),
+  sflowLostDatagrams: counter('ovs_sflow_lost_datagrams_total', '1', SFLOW_AGENT, 'Datagrams missing from the sequence numbers of each agent and sub-agent (lost on the way or in a receive buffer).'),
+  sflowLostSamples: counter('ovs_sflow_lost_samples_total', '1', SFLOW_SAMPLES, 'Samples missing from the per-source sample sequence numbers.'),
+  sflowAgentDroppedSamples: counter('ovs_sflow_agent_dropped_samples_total', '1', SFLOW_AGENT, 'Flow samples the agent itself dropped for lack of resources (the flow samples\' drops field).'),
+  sflowOutOfOrder: counter('ovs_sflow_out_of_order_datagrams_total', '1', SFLOW_AGENT, 'Datagrams that arrived late or twice (sequence number not after the last one).'),
+  sflowAgentRestarts: counter('ovs_sflow_agent_restarts_total', '1', SFLOW_AGENT, 'Agent restarts seen as a sequence number reset (uptime going backwards or a large backward jump).'),
+  sflowDecodeErrors: counter('ovs_sflow_decode_errors_total', '1', ['agent', 'reason'],
+    'Datagrams that could not be decoded, by reason; agent is the UDP source address (a broken datagram may not name its agent).'),
+  sflowSkipped: counter('ovs_sflow_skipped_structures_total', '1', ['kind'], 'Samples and records of formats the decoder does not decode, skipped by their length (kind: sample, flow_record, counter_record).'),
+  sflowAgents: gauge('ovs_sflow_agents', '1', [], 'Agent and sub-agent pairs tracked (capped by sflow.max_agents).'),
+  sflowUntracked: counter('ovs_sflow_untracked_total', '1', ['what'],
+    'Datagrams (what="datagrams") and samples (what="samples") decoded and aggregated but not sequence-tracked because sflow.max_agents or sflow.max_sources was reached.'),
+  sflowPortNames: gauge('ovs_sflow_port_names', '1', [], 'Agent ifIndex to port name entries learned from sFlow counter samples (capped by sflow.max_port_names).'),
+
+  // ---- UDP listeners (collector self-metrics).
+  udpReceiveBufferDrops: counter('ovs_telemetry_udp_receive_buffer_drops_total', '1', ['listener'],
+    'Datagrams the kernel dropped because the listener socket\'s receive buffer was full (/proc/net/udp drops).'),
+  udpReceiveQueue: gauge('ovs_telemetry_udp_receive_queue_bytes', 'By', ['listener'], 'Bytes waiting in the listener socket\'s receive queue (/proc/net/udp rx_queue).'),
+  udpReceiveBuffer: gauge('ovs_telemetry_udp_receive_buffer_bytes', 'By', ['listener'], 'Receive buffer size the kernel granted the listener socket (SO_RCVBUF).'),
+  udpListenerUp: gauge('ovs_telemetry_udp_listener_up', '1', ['listener', 'address'], 'Whether the UDP listener is bound and receiving (1) or not (0).'),
 } satisfies Record<string, MetricSpec>);
 
 export type MetricKey = keyof typeof METRICS;
