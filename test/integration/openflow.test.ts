@@ -190,12 +190,12 @@ describe.each([
 
   it('meter stats and meter config', async () => {
     const meters = await sameMoment(
-      async () => parseMeterStats(await ofctl13('meter-stats')),
-      async () => (await c.meterStats()).map(({ durationSec: _d, ...rest }) => rest),
+      async () => parseMeterStats(await ofctl13('meter-stats')).sort((a, b) => a.meterId - b.meterId),
+      async () => (await c.meterStats()).map(({ durationSec: _d, ...rest }) => rest).sort((a, b) => a.meterId - b.meterId),
     );
     expect(meters.map((m) => m.meterId)).toEqual([1, 2]);
     expect(meters[0].packetInCount).toBeGreaterThan(0);
-    expect(await c.meterConfig()).toEqual([
+    expect((await c.meterConfig()).sort((a, b) => a.meterId - b.meterId)).toEqual([
       { meterId: 1, flags: ['kbps'], bands: [{ type: 'drop', rate: 100000, burstSize: 100000 }] },
       { meterId: 2, flags: ['pktps', 'burst', 'stats'], bands: [{ type: 'drop', rate: 1000, burstSize: 100 }] },
     ]);
@@ -206,11 +206,12 @@ describe.each([
       async () => parseAggregate(await ofctl13('dump-aggregate')),
       async () => c.aggregateStats(),
     );
+    // OVS lists groups and meters in hash order: compare sorted by id
     await sameMoment(
-      async () => parseGroupStats(await ofctl13('dump-group-stats')),
-      async () => (await c.groupStats()).map(({ durationSec: _d, ...rest }) => rest),
+      async () => parseGroupStats(await ofctl13('dump-group-stats')).sort((a, b) => a.groupId - b.groupId),
+      async () => (await c.groupStats()).map(({ durationSec: _d, ...rest }) => rest).sort((a, b) => a.groupId - b.groupId),
     );
-    const desc = await c.groupDesc();
+    const desc = (await c.groupDesc()).sort((a, b) => a.groupId - b.groupId);
     expect(desc.map((g) => [g.groupId, g.type, g.buckets.map((b) => b.weight)])).toEqual([
       [1, 'select', [10, 20]],
       [2, 'all', [0, 0]],
