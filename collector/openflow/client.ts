@@ -221,12 +221,14 @@ export class OpenFlowClient extends EventEmitter<{ close: [Error | undefined] }>
   // -------------------------------------------------------------------------------------------
   // Requests
 
-  features(): Promise<SwitchFeatures> {
+  async features(): Promise<SwitchFeatures> {
     let out: SwitchFeatures | undefined;
-    return this.request('FEATURES_REQUEST', encodeEmpty(this.version, MsgType.FEATURES_REQUEST, this.takeXid()), MsgType.FEATURES_REPLY, (msg) => {
+    await this.request('FEATURES_REQUEST', encodeEmpty(this.version, MsgType.FEATURES_REQUEST, this.takeXid()), MsgType.FEATURES_REPLY, (msg) => {
       out = decodeFeaturesReply(msg);
       return true;
-    }).then(() => out as SwitchFeatures);
+    });
+    if (out === undefined) throw protocolError('FEATURES_REPLY without a body');
+    return out;
   }
 
   /** Round trip time in milliseconds. */
@@ -236,11 +238,11 @@ export class OpenFlowClient extends EventEmitter<{ close: [Error | undefined] }>
     return performance.now() - start;
   }
 
-  barrier(): Promise<void> {
+  async barrier(): Promise<void> {
     return this.request('BARRIER_REQUEST', encodeEmpty(this.version, MsgType.BARRIER_REQUEST, this.takeXid()), MsgType.BARRIER_REPLY, () => true);
   }
 
-  portDesc(): Promise<PortDesc[]> {
+  async portDesc(): Promise<PortDesc[]> {
     return this.collect(MultipartType.PORT_DESC, descRequestBody(this.version, OFPP_ANY), (body, v) => decodePortDesc(body, v));
   }
 
@@ -273,41 +275,41 @@ export class OpenFlowClient extends EventEmitter<{ close: [Error | undefined] }>
     return out;
   }
 
-  tableStats(): Promise<TableStats[]> {
+  async tableStats(): Promise<TableStats[]> {
     return this.collect(MultipartType.TABLE, Buffer.alloc(0), (body) => decodeTableStats(body));
   }
 
-  portStats(portNo = OFPP_ANY): Promise<PortStats[]> {
+  async portStats(portNo = OFPP_ANY): Promise<PortStats[]> {
     return this.collect(MultipartType.PORT_STATS, idRequestBody(portNo), (body, v) => decodePortStats(body, v));
   }
 
-  queueStats(portNo = OFPP_ANY, queueId = OFPQ_ALL): Promise<QueueStats[]> {
+  async queueStats(portNo = OFPP_ANY, queueId = OFPQ_ALL): Promise<QueueStats[]> {
     return this.collect(MultipartType.QUEUE_STATS, queueStatsRequestBody(portNo, queueId), (body, v) => decodeQueueStats(body, v));
   }
 
-  groupStats(groupId = OFPG_ALL): Promise<GroupStats[]> {
+  async groupStats(groupId = OFPG_ALL): Promise<GroupStats[]> {
     return this.collect(MultipartType.GROUP, idRequestBody(groupId), (body) => decodeGroupStats(body));
   }
 
-  groupDesc(groupId = OFPG_ALL): Promise<GroupDesc[]> {
+  async groupDesc(groupId = OFPG_ALL): Promise<GroupDesc[]> {
     return this.collect(MultipartType.GROUP_DESC, descRequestBody(this.version, groupId), (body, v) => decodeGroupDesc(body, v));
   }
 
-  meterStats(meterId = OFPM_ALL): Promise<MeterStats[]> {
+  async meterStats(meterId = OFPM_ALL): Promise<MeterStats[]> {
     return this.collect(MultipartType.METER, idRequestBody(meterId), (body) => decodeMeterStats(body));
   }
 
-  meterConfig(meterId = OFPM_ALL): Promise<MeterConfig[]> {
+  async meterConfig(meterId = OFPM_ALL): Promise<MeterConfig[]> {
     return this.collect(MultipartType.METER_CONFIG, idRequestBody(meterId), (body) => decodeMeterConfig(body));
   }
 
   /** Sends a FLOW_MOD and a BARRIER; resolves when the switch has applied it, rejects with its error. */
-  flowMod(mod: FlowMod): Promise<void> {
+  async flowMod(mod: FlowMod): Promise<void> {
     return this.withBarrier(`FLOW_MOD ${mod.command}`, encodeFlowMod(mod, this.version, this.takeXid()));
   }
 
   /** Sends a METER_MOD and a BARRIER; resolves when the switch has applied it, rejects with its error. */
-  meterMod(mod: MeterMod): Promise<void> {
+  async meterMod(mod: MeterMod): Promise<void> {
     return this.withBarrier(`METER_MOD ${mod.command} meter ${mod.meterId}`, encodeMeterMod(mod, this.version, this.takeXid()));
   }
 

@@ -80,6 +80,11 @@ describe('OpenFlowClient handshake', () => {
     expect(c.isOpen).toBe(false);
   });
 
+  it('rejects requests on a client that is not connected', async () => {
+    await expect(client().features()).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
+    await expect(client().flowStatsAll()).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
+  });
+
   it('fails with CONNECTION_FAILED when nothing listens', async () => {
     await sw.stopListening();
     const err = await rejection(client().connect());
