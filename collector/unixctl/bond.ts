@@ -14,7 +14,7 @@
  * Settings are kept as text by name; members with their state and hash load. An empty output
  * means no bonds.
  */
-import { LineCounter, meaningfulLines, type Parsed } from './lines.js';
+import { LineCounter, meaningfulLines, type Mutable, type Parsed } from './lines.js';
 
 export interface BondMember {
   readonly name: string;
@@ -33,8 +33,6 @@ export interface Bond {
   readonly settings: ReadonlyMap<string, string>;
   readonly members: readonly BondMember[];
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const BOND = /^---- (.+) ----$/;
 const MEMBER = /^member (\S+): (enabled|disabled)$/;

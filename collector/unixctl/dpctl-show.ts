@@ -9,7 +9,7 @@
  *     masks: hit:0 total:0 hit/pkt:0.00
  *     port 0: ovs-system (internal)
  */
-import { LineCounter, keyNumbers, meaningfulLines, type Parsed } from './lines.js';
+import { keyNumbers, LineCounter, meaningfulLines, type Mutable, type Parsed } from './lines.js';
 
 export interface DpctlPort {
   readonly portNo: number;
@@ -29,8 +29,6 @@ export interface DpctlDatapath {
   readonly masksTotal: number | undefined;
   readonly ports: readonly DpctlPort[];
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const DATAPATH = /^(\S+@\S+):$/;
 const PORT = /^\s+port (\d+): (\S+)(?: \(([^)]*)\))?/;

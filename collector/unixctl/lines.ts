@@ -10,6 +10,9 @@ export interface Parsed<T> {
   readonly skippedLines: number;
 }
 
+/** A result type's writable twin, for filling it in while parsing. */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** Counts lines a parser could not use. */
 export class LineCounter {
   skipped = 0;

@@ -12,7 +12,7 @@
  * `current` approaching `limit` means OVS is about to evict datapath flows; a long dump
  * duration means the revalidators cannot keep up.
  */
-import { LineCounter, meaningfulLines, type Parsed } from './lines.js';
+import { LineCounter, meaningfulLines, type Mutable, type Parsed } from './lines.js';
 
 export interface UpcallDatapath {
   readonly name: string;
@@ -27,8 +27,6 @@ export interface UpcallDatapath {
   /** Revalidator thread id -> datapath flow keys (ukeys) it holds. */
   readonly revalidatorKeys: ReadonlyMap<number, number>;
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const DATAPATH = /^(\S+):$/;
 const FLOWS = /^\s+flows\s*: \(current (\d+)\) \(avg (\d+)\) \(max (\d+)\) \(limit (\d+)\)$/;
