@@ -23,11 +23,11 @@ const FLOW: readonly string[] = Object.freeze(['network_id', 'project_id', 'dire
 const SFLOW_AGENT: readonly string[] = Object.freeze(['agent', 'sub_agent']);
 const SFLOW_SAMPLES: readonly string[] = Object.freeze(['agent', 'sub_agent', 'type']);
 
-function counter(name: string, unit: string, labels: readonly string[], help: string): MetricSpec {
+export function counter(name: string, unit: string, labels: readonly string[], help: string): MetricSpec {
   return Object.freeze({ name, help, type: 'counter', unit, labels: Object.isFrozen(labels) ? labels : Object.freeze([...labels]) });
 }
 
-function gauge(name: string, unit: string, labels: readonly string[], help: string): MetricSpec {
+export function gauge(name: string, unit: string, labels: readonly string[], help: string): MetricSpec {
   return Object.freeze({ name, help, type: 'gauge', unit, labels: Object.isFrozen(labels) ? labels : Object.freeze([...labels]) });
 }
 
