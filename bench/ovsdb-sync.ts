@@ -93,7 +93,7 @@ async function timeSync(endpoint: string): Promise<{ ms: number; interfaces: num
 /** The real collector in its own process: RSS and an HTTP scrape once it has synced. */
 async function collectorProcess(endpoint: string): Promise<{ rssMb: number; scrapeMs: number; bytes: number }> {
   const main = join(import.meta.dirname, '..', 'cli', 'main.js');
-  const child = spawn(process.execPath, [main, 'collect', '--ovsdb', endpoint, '--listen', '127.0.0.1:0', '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [main, 'collect', '--ovsdb', endpoint, '--listen', '127.0.0.1:0', '--no-sflow', '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let buf = '';

@@ -38,7 +38,7 @@ describe('collector on the lab', () => {
     lab = await labUp({ dir, prefix: PREFIX, sflowTarget: `127.0.0.1:${unused}`, ipfixTarget: `127.0.0.1:${unused}`, netflowTarget: `127.0.0.1:${unused}` });
     // `collect` with no OVSDB configured finds the lab (and its tenancy) through the lab dir.
     process.env.OVS_TELEMETRY_LAB_DIR = dir;
-    collector = await startCollector(parseConfig({ web: { listen_address: '127.0.0.1:0' } }, 'test'), silentLogger);
+    collector = await startCollector(parseConfig({ web: { listen_address: '127.0.0.1:0' }, sflow: { enabled: false } }, 'test'), silentLogger);
   }, 240_000);
 
   afterAll(async () => {
