@@ -1,5 +1,5 @@
 /**
- * `ovs-telemetry decode FILE`: decode the sFlow (later also NetFlow / IPFIX) datagrams in a
+ * `ovs-telemetry decode FILE`: decode the sFlow, NetFlow v5 / v9 and IPFIX datagrams in a
  * pcap or pcapng file and print the records (DESIGN.md "Records"), one JSON object per line
  * or as a table. The pipeline is capture → UDP → decoder (chosen by port, else by sniffing)
  * → optional record stages (enrichment) → printer; decode errors are counted by reason and
@@ -18,12 +18,15 @@ import { flowRecordToJson, type FlowRecord } from '../common/model.js';
 import { readCapture } from '../collector/capture/reader.js';
 import { extractUdp, UdpDatagram } from '../collector/capture/udp.js';
 import { PacketInfo } from '../collector/packet/fields.js';
+import { decodeFlowDatagram, looksLikeNetflow, NetflowContext, type FlowSink, type MessageHeader } from '../collector/ipfix/decode.js';
 import { decodeDatagram, looksLikeSflow, SflowContext, SflowDecodeError } from '../collector/sflow/decode.js';
 
 /** Where decoded records go (the same reused instances the decoders fill: copy to keep). */
 export interface RecordSink {
   flow(rec: FlowRecord): void;
   counters(rec: CounterRecord): void;
+  /** Something a decoder counted without failing (e.g. `netflow:template_missing`), `n` times. */
+  note?(what: string, n: number): void;
 }
 
 /** A step between decode and print, e.g. enrichment with tenancy: wraps the next sink. */
@@ -46,6 +49,8 @@ export interface DatagramDecoder {
   sniff(payload: Uint8Array): boolean;
   /** Throws TelemetryError('DECODE'), ideally with a `reason` string to count by. */
   decode(payload: Uint8Array, source: DatagramSource, sink: RecordSink): void;
+  /** At the end of a capture: count what is still pending (e.g. data held for a template). */
+  finish?(sink: RecordSink): void;
 }
 
 export const SFLOW_PORT = 6343;
@@ -69,12 +74,49 @@ export function sflowDecoder(): DatagramDecoder {
   };
 }
 
-export const DEFAULT_DECODERS: ReadonlyArray<() => DatagramDecoder> = [sflowDecoder];
+export const NETFLOW_PORT = 2055;
+export const IPFIX_PORT = 4739;
+
+/**
+ * NetFlow v5 / v9 and IPFIX (one decoder: the version is in the datagram). Template state
+ * lives in the decoder, so templates of an exporter session apply across the datagrams of a
+ * capture; data that came before its template is held and decoded when it comes.
+ */
+export function netflowDecoder(): DatagramDecoder {
+  const ctx = new NetflowContext();
+  let target: RecordSink | null = null;
+  const adapter: FlowSink = { flow: (rec: FlowRecord) => target?.flow(rec) };
+  const noteHeader = (h: MessageHeader, sink: RecordSink) => {
+    if (h.setsWithoutTemplate > 0) sink.note?.('netflow:template_missing', h.setsWithoutTemplate);
+    if (h.heldSetsDropped > 0) sink.note?.('netflow:held_dropped', h.heldSetsDropped);
+    if (h.releasedRecords > 0) sink.note?.('netflow:held_decoded', h.releasedRecords);
+  };
+  return {
+    name: 'netflow',
+    defaultPorts: [NETFLOW_PORT, IPFIX_PORT],
+    sniff: looksLikeNetflow,
+    decode(payload, source, sink) {
+      ctx.setExporter(source.exporterAddress, source.exporterPort);
+      ctx.timeReceivedNs = source.timeReceivedNs;
+      target = sink;
+      try {
+        decodeFlowDatagram(payload, ctx, adapter);
+      } finally {
+        noteHeader(ctx.header, sink);
+      }
+    },
+    finish(sink) {
+      if (ctx.templates.heldSets > 0) sink.note?.('netflow:held_never_decoded', ctx.templates.heldSets);
+    },
+  };
+}
+
+export const DEFAULT_DECODERS: ReadonlyArray<() => DatagramDecoder> = [sflowDecoder, netflowDecoder];
 
 /** Picks the decoder for a datagram: by destination port, else the first whose sniff accepts it. */
 export class DecoderDispatch {
   private readonly byPort = new Map<number, DatagramDecoder>();
-  private readonly decoders: readonly DatagramDecoder[];
+  readonly decoders: readonly DatagramDecoder[];
 
   /** `portOverrides` replaces a decoder's default ports (by decoder name). */
   constructor(decoders: readonly DatagramDecoder[], portOverrides: ReadonlyMap<string, readonly number[]> = new Map()) {
@@ -100,6 +142,8 @@ export class DecodeSummary {
   counterRecords = 0;
   /** `decoder:reason` → count. */
   errors = new Map<string, number>();
+  /** Non-fatal things decoders counted (`decoder:what` → count), e.g. data without its template. */
+  notes = new Map<string, number>();
   /** Frames that carried no datagram we decode, by why. */
   skipped = new Map<string, number>();
   /** An error in the capture file itself (it stops the read). */
@@ -112,6 +156,7 @@ export class DecodeSummary {
       `datagrams: ${list(this.datagrams)}`,
       `records: flow=${this.flowRecords} counters=${this.counterRecords}`,
       `decode errors: ${list(this.errors)}`,
+      ...(this.notes.size > 0 ? [`notes: ${list(this.notes)}`] : []),
       `skipped frames: ${list(this.skipped)}`,
     ];
     if (this.captureError) parts.push(`capture error: ${this.captureError}`);
@@ -147,6 +192,10 @@ export function decodeCapture({ bytes, dispatch, sink }: DecodeRun): DecodeSumma
       summary.counterRecords++;
       sink.counters(rec);
     },
+    note(what, n) {
+      summary.notes.set(what, (summary.notes.get(what) ?? 0) + n);
+      sink.note?.(what, n);
+    },
   };
   const info = new PacketInfo();
   const udp = new UdpDatagram();
@@ -179,6 +228,7 @@ export function decodeCapture({ bytes, dispatch, sink }: DecodeRun): DecodeSumma
     if (!(err instanceof TelemetryError) || err.code !== 'DECODE') throw err;
     summary.captureError = describeError(err);
   }
+  for (const decoder of dispatch.decoders) decoder.finish?.(counting);
   return summary;
 }
 
@@ -278,6 +328,8 @@ function tablePrinter(w: LineWriter): RecordSink {
 export interface DecodeCommandOptions {
   format: OutputFormat;
   sflowPort: number[];
+  /** UDP ports carrying NetFlow / IPFIX (default 2055 and 4739). */
+  netflowPort?: number[];
   /** OVSDB endpoint to attribute records to Neutron ports, networks and projects. */
   ovsdb?: string;
   /** Tenancy mapping file (projects of ML2/OVS networks); default: the lab's when it is that OVSDB's. */
@@ -313,6 +365,7 @@ export async function runDecode(file: string, options: DecodeCommandOptions, dep
   for (const stage of [...(deps.stages ?? [])].reverse()) sink = stage(sink);
   const overrides = new Map<string, number[]>();
   if (options.sflowPort.length > 0) overrides.set('sflow', options.sflowPort);
+  if (options.netflowPort && options.netflowPort.length > 0) overrides.set('netflow', options.netflowPort);
   const dispatch = new DecoderDispatch((deps.decoders ?? DEFAULT_DECODERS).map((make) => make()), overrides);
   const summary = decodeCapture({ bytes, dispatch, sink });
   writer.flush();
@@ -331,10 +384,11 @@ function parsePort(value: string, previous: number[]): number[] {
 
 export function decodeCommand(): Command {
   return new Command('decode')
-    .description('decode the sFlow datagrams in a pcap or pcapng file and print the records')
+    .description('decode the sFlow, NetFlow and IPFIX datagrams in a pcap or pcapng file and print the records')
     .argument('<file>', 'capture file (pcap or pcapng; Ethernet, Linux cooked or loopback link types)')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'table']).default('json'))
     .option('--sflow-port <port>', `UDP port carrying sFlow, repeatable (default ${SFLOW_PORT})`, parsePort, [])
+    .option('--netflow-port <port>', `UDP port carrying NetFlow / IPFIX, repeatable (default ${NETFLOW_PORT}, ${IPFIX_PORT})`, parsePort, [])
     .option('--ovsdb <endpoint>', 'attribute records to Neutron ports, networks and projects from this OVSDB (unix:PATH, tcp:IP:PORT)')
     .option('--tenancy-file <file>', 'tenancy mapping file for --ovsdb (network projects)')
     .action(async (file: string, options: DecodeCommandOptions) => {
