@@ -77,7 +77,7 @@ export const METRICS = Object.freeze({
   flowTopTalkerBytes: counter('ovs_flow_top_talker_bytes_total', 'By', ['network_id', 'project_id', 'src', 'dst', 'proto'],
     'Estimated bytes (sampled, scaled; Space-Saving upper bound) of the heaviest src/dst/protocol pairs of each tenant network in the current window; resets when the window restarts. Rank with topk() over rate().'),
   flowAttributions: counter('ovs_flow_attributions_total', '1', ['side', 'method'],
-    'Sampled packets by how each side (in = sender, out = receiver) was attributed: ifindex, port_name, mac, vni, vlan or unknown.'),
+    'Sampled packets by how each side (in = sender, out = receiver) was attributed: ifindex, port_name, mac, vni, vlan, peer_port (the network of the port on the other side) or unknown.'),
   flowNetworkOverflow: counter('ovs_flow_network_overflow_samples_total', '1', [],
     'Samples of networks beyond flows.max_networks, counted under network_id="overflow".'),
   flowRecordsWritten: counter('ovs_telemetry_flow_records_written_total', '1', ['output'],

@@ -77,8 +77,23 @@ class NetworkSlot {
 class TalkerKeys {
   private readonly bySrc = new Map<string, Map<string, (string | undefined)[]>>();
   private size = 0;
+  // Consecutive samples are often of the same flow: the last key answers without a lookup.
+  private lastSrc = '';
+  private lastDst = '';
+  private lastProto = -1;
+  private lastKey = '';
 
   key(src: string, dst: string, proto: number): string {
+    if (src === this.lastSrc && dst === this.lastDst && proto === this.lastProto) return this.lastKey;
+    const key = this.lookup(src, dst, proto);
+    this.lastSrc = src;
+    this.lastDst = dst;
+    this.lastProto = proto;
+    this.lastKey = key;
+    return key;
+  }
+
+  private lookup(src: string, dst: string, proto: number): string {
     let byDst = this.bySrc.get(src);
     let byProto = byDst?.get(dst);
     const hit = byProto?.[proto];
@@ -113,7 +128,9 @@ export interface FlowAggregatorOptions {
 }
 
 export class FlowAggregator {
-  private readonly slots = new Map<string, Map<string, NetworkSlot>>();
+  /** By network id: the slot of its first project, the rest by project (a network has one). */
+  private readonly slots = new Map<string, NetworkSlot>();
+  private readonly otherProjects = new Map<string, Map<string, NetworkSlot>>();
   private slotCount = 0;
   private readonly overflowSlot = new NetworkSlot(OVERFLOW, OVERFLOW);
   private readonly unknownSlot: NetworkSlot;
@@ -125,7 +142,7 @@ export class FlowAggregator {
   constructor(private readonly opts: FlowAggregatorOptions) {
     // Always present and outside the cap: what cannot be attributed is never dropped.
     this.unknownSlot = new NetworkSlot(UNKNOWN, UNKNOWN);
-    this.slots.set(UNKNOWN, new Map([[UNKNOWN, this.unknownSlot]]));
+    this.slots.set(UNKNOWN, this.unknownSlot);
   }
 
   /** Starts the talker window timer. */
@@ -152,7 +169,10 @@ export class FlowAggregator {
     if (inLocal || outLocal) {
       first = inLocal ? this.slot(rec.in_network_id, rec.in_project_id) : this.slot(rec.out_network_id, rec.out_project_id);
       count(first, inLocal ? EGRESS : INGRESS, proto, bytes, packets);
-      if (inLocal && outLocal) count(this.slot(rec.out_network_id, rec.out_project_id), INGRESS, proto, bytes, packets);
+      if (inLocal && outLocal) {
+        const same = rec.out_network_id === first.networkId && rec.out_project_id === first.projectId;
+        count(same ? first : this.slot(rec.out_network_id, rec.out_project_id), INGRESS, proto, bytes, packets);
+      }
     } else if (rec.in_network_id !== '') {
       first = this.slot(rec.in_network_id, rec.in_project_id);
       count(first, INGRESS, proto, bytes, packets);
@@ -168,13 +188,13 @@ export class FlowAggregator {
 
   /** Scaled bytes counted for one series (0 when none), for tests and the bench. */
   bytes(networkId: string, projectId: string, direction: Direction, proto: ProtocolName): number {
-    const slot = this.slots.get(networkId)?.get(projectId);
+    const slot = this.find(networkId, projectId);
     return slot === undefined ? 0 : slot.bytes[DIRECTIONS.indexOf(direction) * PROTOCOLS.length + PROTOCOLS.indexOf(proto)];
   }
 
   /** The top talkers of a network now, heaviest first: [src, dst, proto, bytes]. */
   topTalkers(networkId: string, projectId: string): [string, string, string, number][] {
-    const talkers = this.slots.get(networkId)?.get(projectId)?.talkers;
+    const talkers = this.find(networkId, projectId)?.talkers;
     if (talkers == null) return [];
     return talkers.top(this.opts.topTalkers).map((t) => {
       const [src, dst, proto] = t.key.split(' ');
@@ -184,13 +204,11 @@ export class FlowAggregator {
 
   /** Starts a new talker window (old talkers give way to current ones). */
   restartTalkers(): void {
-    for (const byProject of this.slots.values()) for (const slot of byProject.values()) slot.talkers?.clear();
-    this.overflowSlot.talkers?.clear();
+    for (const slot of this.allSlots()) slot.talkers?.clear();
   }
 
   collect(sink: MetricSink): void {
-    for (const byProject of this.slots.values()) for (const slot of byProject.values()) this.collectSlot(sink, slot);
-    this.collectSlot(sink, this.overflowSlot);
+    for (const slot of this.allSlots()) this.collectSlot(sink, slot);
     sink.add(METRICS.flowNetworkOverflow, [], this.overflowSamples);
   }
 
@@ -221,21 +239,41 @@ export class FlowAggregator {
   }
 
   private slot(networkId: string, projectId: string): NetworkSlot {
-    let byProject = this.slots.get(networkId);
-    const found = byProject?.get(projectId);
-    if (found !== undefined) return found;
+    const slot = this.slots.get(networkId);
+    if (slot !== undefined && slot.projectId === projectId) return slot;
+    return this.otherProjects.get(networkId)?.get(projectId) ?? this.addSlot(networkId, projectId);
+  }
+
+  private find(networkId: string, projectId: string): NetworkSlot | undefined {
+    if (networkId === OVERFLOW && projectId === OVERFLOW) return this.overflowSlot;
+    const slot = this.slots.get(networkId);
+    return slot !== undefined && slot.projectId === projectId ? slot : this.otherProjects.get(networkId)?.get(projectId);
+  }
+
+  private addSlot(networkId: string, projectId: string): NetworkSlot {
     if (this.slotCount >= this.opts.maxNetworks) {
       this.overflowSamples++;
       return this.overflowSlot;
     }
+    const slot = new NetworkSlot(networkId, projectId);
+    this.slotCount++;
+    if (!this.slots.has(networkId)) {
+      this.slots.set(networkId, slot);
+      return slot;
+    }
+    let byProject = this.otherProjects.get(networkId);
     if (byProject === undefined) {
       byProject = new Map();
-      this.slots.set(networkId, byProject);
+      this.otherProjects.set(networkId, byProject);
     }
-    const slot = new NetworkSlot(networkId, projectId);
     byProject.set(projectId, slot);
-    this.slotCount++;
     return slot;
+  }
+
+  private *allSlots(): Iterable<NetworkSlot> {
+    yield* this.slots.values();
+    for (const byProject of this.otherProjects.values()) yield* byProject.values();
+    yield this.overflowSlot;
   }
 }
 

@@ -4,7 +4,9 @@
  *  1. its interface: (agent, ifIndex) → OVS interface, by `Interface.ifindex` from OVSDB, else
  *     by the port name OVS reported for that ifIndex in its counter samples (port_name record,
  *     sflow_openflow.txt), learned per agent in a bounded map;
- *  2. the packet's network from its tunnel key (VNI) or VLAN, when the record has one;
+ *  2. the packet's network: from its tunnel key (VNI) or VLAN when the record has one, else
+ *     the network of the port found on the other side (a bridge switches a packet within the
+ *     sending port's local VLAN: both ends of a switched packet are on one network);
  *  3. the MAC of a known port (source MAC → sending side, destination MAC → receiving side),
  *     within that network when 2 found one; never an IP address (tenants reuse ranges).
  * A side with a port gets its Neutron port, network and project; a side with only 2 gets the
@@ -26,14 +28,16 @@ import { METRICS, type MetricSink } from '../../common/metrics.js';
 import { TenancyIndex, type NetworkFacts, type NetworkRef } from './tenancy-index.js';
 
 /** How a side was attributed (the `method` label of ovs_flow_attributions_total). */
-export const METHODS = ['ifindex', 'port_name', 'mac', 'vni', 'vlan', 'unknown'] as const;
+export const METHODS = ['ifindex', 'port_name', 'mac', 'vni', 'vlan', 'peer_port', 'unknown'] as const;
 export type AttributionMethod = (typeof METHODS)[number];
 const M_IFINDEX = 0;
 const M_PORT_NAME = 1;
 const M_MAC = 2;
 const M_VNI = 3;
 const M_VLAN = 4;
-const M_UNKNOWN = 5;
+/** The network of the port on the other side (see 2. above). */
+const M_PEER_PORT = 5;
+const M_UNKNOWN = 6;
 
 /** Interface values at or above this are not a single ifIndex (discard / multiple formats). */
 const IF_FORMAT_FLAGS = 0x40000000;
@@ -107,6 +111,13 @@ export class FlowEnricher {
     } else if (rec.vlan_id !== 0) {
       net = index.networkByVlan(rec.vlan_id);
       netMethod = M_VLAN;
+    }
+    if (net === undefined) {
+      const peer = inPort ?? outPort;
+      if (peer !== undefined && peer.tenant.networkId !== UNKNOWN) {
+        net = peer.tenant;
+        netMethod = M_PEER_PORT;
+      }
     }
     const macNetwork = net?.networkId;
     if (inPort === undefined && rec.src_mac !== '') {

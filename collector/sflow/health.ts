@@ -48,6 +48,8 @@ export class AgentStats {
   lastSequence = -1;
   lastUptimeMs = 0;
   readonly sources = new Map<number, SourceState>();
+  lastSourceKey = -1;
+  lastSource: SourceState | undefined = undefined;
 
   constructor(agent: string, subAgent: number) {
     const sub = String(subAgent);
@@ -114,6 +116,8 @@ export class SflowHealth {
       a.restarts++;
       this.sourceCount -= a.sources.size;
       a.sources.clear();
+      a.lastSourceKey = -1;
+      a.lastSource = undefined;
     } else if (forward) {
       a.lostDatagrams += diff - 1;
     } else {
@@ -136,7 +140,8 @@ export class SflowHealth {
     else a.flowSamples++;
     // Compact source ids are 8 + 24 bits; expanded ones 32 + 32 (types above 3 do not occur).
     const key = s.sourceIdIndex * 8 + (s.sourceIdType & 3) * 2 + (counters ? 1 : 0);
-    const st = a.sources.get(key);
+    // The flow samples of a datagram mostly share one source (OVS: one sampler per bridge).
+    const st = key === a.lastSourceKey ? a.lastSource : a.sources.get(key);
     if (st === undefined) {
       if (this.sourceCount >= this.limits.maxSources) {
         this.untrackedSamples++;
@@ -146,6 +151,8 @@ export class SflowHealth {
       this.sourceCount++;
       return;
     }
+    a.lastSourceKey = key;
+    a.lastSource = st;
     const diff = (s.sequence - st.sequence) >>> 0;
     if (diff === 0 || diff >= HALF_RANGE) return; // late or repeated
     if (counters) a.lostCounterSamples += diff - 1;
