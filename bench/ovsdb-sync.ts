@@ -109,12 +109,14 @@ async function collectorProcess(endpoint: string): Promise<{ rssMb: number; scra
       if (/^ovs_up 1$/m.test(text) && text.includes('ovs_interface_info')) break;
       await new Promise((r) => setTimeout(r, 100));
     }
+    // Timed with curl, as a scraper sees it (Node's fetch adds its own decoding time).
     const times: number[] = [];
     let bytes = 0;
     for (let i = 0; i < ROUNDS; i++) {
-      const t = performance.now();
-      bytes = (await (await fetch(`${url}/metrics`)).text()).length;
-      times.push(performance.now() - t);
+      const { stdout } = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{time_total} %{size_download}', `${url}/metrics`]);
+      const [seconds, size] = stdout.trim().split(' ').map(Number);
+      times.push(seconds * 1000);
+      bytes = size;
     }
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN);
     return { rssMb: rssKb / 1024, scrapeMs: median(times), bytes };
