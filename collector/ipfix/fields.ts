@@ -13,7 +13,7 @@ import { BytesTextCache, formatIpv4, formatIpv6, formatMac } from '../packet/for
 import { informationElement, PEN_VMWARE, typeSize } from './iana.js';
 import { VARIABLE_LENGTH } from './template.js';
 import { VERSION_NETFLOW_V9, type MessageHeader, type RecordInfo } from './types.js';
-import { uint } from './wire.js';
+import { allZero, uint } from './wire.js';
 
 const ACTION_SKIP = 0;
 const ACTION_BYTES = 1;
@@ -90,6 +90,10 @@ const ACTION_EXPORTED_MESSAGES = 71;
 const ACTION_EXPORTED_FLOWS = 72;
 const ACTION_EXPORTED_OCTETS = 73;
 const ACTION_TCP_FLAG_COUNT = 74;
+const ACTION_SRC_V4_ALT = 75;
+const ACTION_DST_V4_ALT = 76;
+const ACTION_SRC_V6_ALT = 77;
+const ACTION_DST_V6_ALT = 78;
 
 // Roles: record fields several elements compete for; the lowest rank present in a template wins.
 const ROLE_NONE = 0;
@@ -102,7 +106,8 @@ const ROLE_DST_MAC = 6;
 const ROLE_VLAN = 7;
 const ROLE_START = 8;
 const ROLE_END = 9;
-const ROLE_COUNT = 10;
+const ROLE_SAMPLER = 10;
+const ROLE_COUNT = 11;
 
 interface Rule {
   action: number;
@@ -183,8 +188,8 @@ rule(306, ACTION_SAMPLING_PACKET_SPACE);
 rule(311, ACTION_SAMPLING_PROBABILITY);
 rule(309, ACTION_SAMPLING_SIZE);
 rule(310, ACTION_SAMPLING_POPULATION);
-rule(48, ACTION_SAMPLER_ID); // samplerId (v9 FLOW_SAMPLER_ID)
-rule(302, ACTION_SAMPLER_ID); // selectorId
+rule(48, ACTION_SAMPLER_ID, ROLE_SAMPLER, 0); // samplerId (v9 FLOW_SAMPLER_ID)
+rule(302, ACTION_SAMPLER_ID, ROLE_SAMPLER, 1); // selectorId
 rule(61, ACTION_FLOW_DIRECTION);
 rule(138, ACTION_OBSERVATION_POINT);
 rule(136, ACTION_FLOW_END_REASON);
@@ -212,6 +217,10 @@ rule(883, ACTION_INNER_SRC_V6, ROLE_NONE, 0, ACTION_SKIP, PEN_VMWARE);
 rule(884, ACTION_INNER_DST_V6, ROLE_NONE, 0, ACTION_SKIP, PEN_VMWARE);
 rule(886, ACTION_INNER_SRC_PORT, ROLE_NONE, 0, ACTION_SKIP, PEN_VMWARE);
 rule(887, ACTION_INNER_DST_PORT, ROLE_NONE, 0, ACTION_SKIP, PEN_VMWARE);
+
+function isZeroAddress(text: string): boolean {
+  return text === '' || text === '0.0.0.0' || text === '::';
+}
 
 /** TCP flag bit of tcpSynTotalCount .. tcpUrgTotalCount (ids 218-223), in id order. */
 const TCP_FLAG_BITS = [0x02, 0x01, 0x04, 0x08, 0x10, 0x20];
@@ -264,13 +273,32 @@ export function compileActions(
     roles[i] = r.role;
     if (r.role !== ROLE_NONE && r.rank < best[r.role]) best[r.role] = r.rank;
   }
+  // A header element that comes again describes an encapsulated (inner) header, as IOS-XR
+  // SRv6 templates send it; a second address of either family fills the source / destination
+  // when the first was zero (templates with both IPv4 and IPv6 fields), else the inner one.
+  // Other repeated elements: the first one counts. interfaceName: see ACTION_OUT_IF_NAME.
+  const seen = new Set<number>();
+  let srcAddress = false;
+  let dstAddress = false;
   let sawEgress = false;
   for (let i = 0; i < n; i++) {
-    if (ids[i] === 14 || ids[i] === 253) sawEgress = sawEgress || enterprises[i] === 0;
+    if (enterprises[i] === 0 && (ids[i] === 14 || ids[i] === 253)) sawEgress = true;
     if (ranks[i] < 0) continue;
-    const r = RULES.get(key(enterprises[i], ids[i])) as Rule;
+    const k = key(enterprises[i], ids[i]);
+    const r = RULES.get(k) as Rule;
     let action = r.role === ROLE_NONE || best[r.role] === ranks[i] ? r.action : r.otherwise;
-    if (action === ACTION_IN_IF_NAME && sawEgress) action = ACTION_OUT_IF_NAME;
+    if (action === ACTION_IN_IF_NAME) {
+      if (sawEgress) action = ACTION_OUT_IF_NAME;
+    } else if (action === ACTION_SRC_V4 || action === ACTION_SRC_V6) {
+      if (srcAddress) action = action === ACTION_SRC_V4 ? ACTION_SRC_V4_ALT : ACTION_SRC_V6_ALT;
+      srcAddress = true;
+    } else if (action === ACTION_DST_V4 || action === ACTION_DST_V6) {
+      if (dstAddress) action = action === ACTION_DST_V4 ? ACTION_DST_V4_ALT : ACTION_DST_V6_ALT;
+      dstAddress = true;
+    } else if (seen.has(k)) {
+      action = action === ACTION_PROTO ? ACTION_INNER_PROTO : action === ACTION_SRC_PORT ? ACTION_INNER_SRC_PORT : action === ACTION_DST_PORT ? ACTION_INNER_DST_PORT : ACTION_SKIP;
+    }
+    seen.add(k);
     actions[i] = action;
   }
   return { actions, ignored };
@@ -403,6 +431,30 @@ export function readRecord(
         break;
       case ACTION_OUT_IF:
         rec.out_if = uint(buf, off, len);
+        break;
+      case ACTION_SRC_V4_ALT:
+        if (!allZero(buf, off, off + 4)) {
+          if (isZeroAddress(rec.src_addr)) rec.src_addr = formatIpv4(buf, off);
+          else rec.inner_src_addr = formatIpv4(buf, off);
+        }
+        break;
+      case ACTION_DST_V4_ALT:
+        if (!allZero(buf, off, off + 4)) {
+          if (isZeroAddress(rec.dst_addr)) rec.dst_addr = formatIpv4(buf, off);
+          else rec.inner_dst_addr = formatIpv4(buf, off);
+        }
+        break;
+      case ACTION_SRC_V6_ALT:
+        if (!allZero(buf, off, off + 16)) {
+          if (isZeroAddress(rec.src_addr)) rec.src_addr = formatIpv6(buf, off);
+          else rec.inner_src_addr = formatIpv6(buf, off);
+        }
+        break;
+      case ACTION_DST_V6_ALT:
+        if (!allZero(buf, off, off + 16)) {
+          if (isZeroAddress(rec.dst_addr)) rec.dst_addr = formatIpv6(buf, off);
+          else rec.inner_dst_addr = formatIpv6(buf, off);
+        }
         break;
       case ACTION_SRC_MAC:
         rec.src_mac = formatMac(buf, off);
@@ -625,10 +677,11 @@ export function setUptimeTimes(s: RecordScratch, startMs: number, endMs: number)
 export function statedSamplingRate(s: RecordScratch): number {
   if (s.samplingInterval > 0) return s.samplingInterval;
   if (s.samplerRandomInterval > 0) return s.samplerRandomInterval;
-  // RFC 5477: systematic count-based sampling selects `interval` packets out of every interval + space.
-  if (s.packetInterval > 0) return Math.round((s.packetInterval + s.packetSpace) / s.packetInterval);
-  if (s.probability > 0 && s.probability <= 1) return Math.round(1 / s.probability);
+  // RFC 5475 random n-out-of-N (IOS-XR sends samplingSize n and samplingPopulation N).
   if (s.samplingSize > 0 && s.samplingPopulation > 0) return Math.round(s.samplingPopulation / s.samplingSize);
+  // RFC 5475 systematic count-based: `interval` packets selected out of every interval + space.
+  if (s.packetInterval > 0 && s.packetSpace > 0) return Math.round((s.packetInterval + s.packetSpace) / s.packetInterval);
+  if (s.probability > 0 && s.probability <= 1) return Math.round(1 / s.probability);
   return 0;
 }
 

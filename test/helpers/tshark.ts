@@ -121,3 +121,39 @@ export function tsharkSflowFrames(file: string, extraArgs: string[] = []): Tshar
     };
   });
 }
+
+export interface TsharkLayerFrame {
+  number: number;
+  /** The named protocol layer, when tshark decoded one. */
+  layer?: TObject;
+}
+
+/**
+ * `tshark -r FILE -T json -J "frame LAYER"` (plus extra args such as `-d udp.port==N,cflow`),
+ * each frame with that layer. Runs with TZ=UTC so absolute times print in UTC.
+ */
+export function tsharkLayerFrames(file: string, layer: string, extraArgs: string[] = []): TsharkLayerFrame[] {
+  const text = execFileSync('tshark', ['-r', file, '-T', 'json', '-J', `frame ${layer}`, ...extraArgs], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    stdio: ['ignore', 'pipe', 'ignore'],
+    env: { ...process.env, TZ: 'UTC' },
+  });
+  const frames = parseOrderedJson(text);
+  if (!Array.isArray(frames)) throw new Error('tshark JSON is not an array');
+  return frames.map((frame) => {
+    const layers = isObject(frame) ? child(child(frame, '_source') ?? { entries: [] }, 'layers') : undefined;
+    const frameLayer = layers ? child(layers, 'frame') : undefined;
+    return {
+      number: Number(frameLayer ? field(frameLayer, 'frame.number') : NaN),
+      layer: layers ? child(layers, layer) : undefined,
+    };
+  });
+}
+
+/** Every string value of `key` in `obj`, in wire order (tshark repeats keys for repeated fields). */
+export function fields(obj: TObject, key: string): string[] {
+  const out: string[] = [];
+  for (const [k, v] of obj.entries) if (k === key && typeof v === 'string') out.push(v);
+  return out;
+}
