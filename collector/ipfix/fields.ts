@@ -319,8 +319,11 @@ export class RecordScratch {
   probability = 0;
   samplingSize = 0;
   samplingPopulation = 0;
+  /** An ICMP type / code element was in the record (then the port convention does not apply). */
+  icmp = false;
 
   reset(): void {
+    this.icmp = false;
     this.startKind = 0;
     this.endKind = 0;
     this.samplingInterval = 0;
@@ -475,15 +478,18 @@ export function readRecord(
       }
       case ACTION_ICMP_TYPE_CODE: {
         const v = uint(buf, off, len);
+        scratch.icmp = true;
         rec.icmp_type = v >>> 8;
         rec.icmp_code = v & 0xff;
         break;
       }
       case ACTION_ICMP_TYPE:
         rec.icmp_type = uint(buf, off, len);
+        scratch.icmp = true;
         break;
       case ACTION_ICMP_CODE:
         rec.icmp_code = uint(buf, off, len);
+        scratch.icmp = true;
         break;
       case ACTION_TTL:
         rec.ip_ttl = uint(buf, off, len);
@@ -721,7 +727,7 @@ export function finishRecord(rec: FlowRecord, scratch: RecordScratch, header: Me
   if (scratch.startKind !== 0) rec.time_flow_start_ns = timeNs(scratch.startKind, scratch.startA, scratch.startB, header, uptimeBaseMs);
   if (scratch.endKind !== 0) rec.time_flow_end_ns = timeNs(scratch.endKind, scratch.endA, scratch.endB, header, uptimeBaseMs);
   if (rec.etype === 0 && rec.src_addr !== '') rec.etype = rec.src_addr.includes(':') ? 0x86dd : 0x0800;
-  if ((rec.proto === 1 || rec.proto === 58) && rec.icmp_type === 0 && rec.icmp_code === 0 && rec.dst_port !== 0) {
+  if ((rec.proto === 1 || rec.proto === 58) && !scratch.icmp && rec.dst_port !== 0) {
     rec.icmp_type = rec.dst_port >>> 8;
     rec.icmp_code = rec.dst_port & 0xff;
   }
