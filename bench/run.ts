@@ -5,7 +5,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { benchOpenflowDump } from './openflow-dump.js';
 import { benchOvsdbSync } from './ovsdb-sync.js';
+import { benchSflowIngest } from './sflow-ingest.js';
 
 export interface BenchResult {
   readonly name: string;
@@ -17,6 +19,8 @@ export interface BenchResult {
 
 const BENCHES: Record<string, () => Promise<BenchResult>> = {
   'ovsdb-sync': benchOvsdbSync,
+  'sflow-ingest': benchSflowIngest,
+  'openflow-dump': benchOpenflowDump,
 };
 
 const wanted = process.argv.slice(2);

@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNetnsOvs, type NetnsOvs, type NetnsVm } from '../../bench/openflow-dump.js';
+import { startNetnsOvs, type NetnsOvs, type NetnsVm } from '../helpers/netns-ovs.js';
 import { OpenFlowClient, type OpenFlowClientOptions } from '../../collector/openflow/client.js';
 import { OFP13, OFP14, OFP15, OFPP_LOCAL, type OfVersion } from '../../collector/openflow/constants.js';
 import { OpenFlowSession } from '../../collector/openflow/session.js';

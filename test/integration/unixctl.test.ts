@@ -5,7 +5,7 @@
  * a restart of ovs-vswitchd (new pid, new control socket) is followed without a new client.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNetnsOvs, type NetnsOvs, type NetnsVm } from '../../bench/openflow-dump.js';
+import { startNetnsOvs, type NetnsOvs, type NetnsVm } from '../helpers/netns-ovs.js';
 import { UnixctlClient } from '../../collector/unixctl/client.js';
 
 let ovs: NetnsOvs;
