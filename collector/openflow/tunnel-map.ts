@@ -45,7 +45,7 @@ export class TunnelVlanMap {
   }
 }
 
-function* actionsOf(instructions: readonly Instruction[]): Generator<Action> {
+export function* actionsOf(instructions: readonly Instruction[]): Generator<Action> {
   for (const ins of instructions) {
     if (ins.type === 'apply_actions' || ins.type === 'write_actions') yield* ins.actions;
   }
@@ -64,7 +64,7 @@ function exactTunnelId(match: Match): number | undefined {
 }
 
 /** dl_vlan=N: OXM vlan_vid with OFPVID_PRESENT and no partial mask, or NXM vlan_tci with the 0x1fff mask. */
-function exactVlan(match: Match): number | undefined {
+export function exactVlan(match: Match): number | undefined {
   const vid = findField(match, 'vlan_vid');
   if (vid !== undefined && typeof vid.value === 'number' && (vid.value & OFPVID_PRESENT) !== 0) {
     if (vid.mask === undefined || vid.mask === 0x1fff) return vid.value & VID_MASK;
@@ -76,7 +76,8 @@ function exactVlan(match: Match): number | undefined {
   return undefined;
 }
 
-function vlanSetBy(action: Action): number | undefined {
+/** The VLAN id an action sets (set_field vlan_vid / vlan_tci, NX reg_load to vlan_tci), if any. */
+export function vlanSetBy(action: Action): number | undefined {
   if (action.type === 'set_field' && (action.field.field === 'vlan_vid' || action.field.field === 'vlan_tci')) {
     return typeof action.field.value === 'number' ? action.field.value & VID_MASK : undefined;
   }

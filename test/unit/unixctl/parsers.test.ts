@@ -168,6 +168,10 @@ describe('memory/show', () => {
       ]),
       skippedLines: 0,
     });
+    // OVS 3.1 ovs-vswitchd with datapath flows: "udpif keys" is one name with a space in it
+    expect(parseMemoryShow('handlers:1 idl-cells-Open_vSwitch:210 ports:3 revalidators:1 rules:5 udpif keys:4\n').value).toEqual(
+      new Map([['handlers', 1], ['idl-cells-Open_vSwitch', 210], ['ports', 3], ['revalidators', 1], ['rules', 5], ['udpif keys', 4]]),
+    );
     const db = parseMemoryShow('atoms:251 cells:262 monitors:2 n-weak-refs:0 sessions:1\nraft-backlog-kB:12 raft-connections:2\nwhat is this\n');
     expect(db.value.get('raft-connections')).toBe(2);
     expect(db.value.size).toBe(7);
