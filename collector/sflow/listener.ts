@@ -192,9 +192,4 @@ export class SflowListener implements MetricCollector {
       sink.add(METRICS.udpReceiveQueue, [LISTENER_LABEL], stats.rxQueueBytes);
     }
   }
-
-  /** Kernel counters of the socket now (null before start or without /proc). */
-  socketCounters(): ReturnType<UdpSocketStats['read']> {
-    return this.socket === null ? null : (this.socketStats?.read() ?? null);
-  }
 }
