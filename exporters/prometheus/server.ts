@@ -1,12 +1,21 @@
 /**
- * The collector's HTTP endpoint: `/metrics` (Prometheus text format), `/healthz` and a small `/`
- * page that says what is connected. Listens on 127.0.0.1 unless configured otherwise.
+ * The collector's HTTP endpoint: `/metrics` (Prometheus text format, or OpenMetrics when the
+ * scraper asks for it; gzip when accepted), `/healthz` and a small `/` page that says what is
+ * connected. Listens on 127.0.0.1 unless configured otherwise; TLS and basic auth come from an
+ * exporter-toolkit web config file (common/web-server.ts).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { Logger } from '../../common/log.js';
 import { describeError, TelemetryError } from '../../common/errors.js';
+import { createWebServer } from '../../common/web-server.js';
+import type { ExpositionFormat } from './exposition.js';
 import type { PrometheusRegistry } from './registry.js';
+
+const gzipAsync = promisify(gzip);
 
 /** What the `/` page shows: titled sections of key/value rows. */
 export interface StatusReport {
@@ -21,6 +30,36 @@ export interface MetricsServerOptions {
   readonly registry: PrometheusRegistry;
   readonly status: () => StatusReport;
   readonly logger: Logger;
+  /** exporter-toolkit web config (TLS, basic auth); absent = plain HTTP without auth. */
+  readonly webConfigFile?: string;
+}
+
+interface MediaRange {
+  readonly type: string;
+  readonly q: number;
+}
+
+/** An Accept / Accept-Encoding header as (type, q) pairs (RFC 9110 §12.5.1, §12.5.3). */
+function parseQualities(header: string | undefined): MediaRange[] {
+  if (!header) return [];
+  return header.split(',').map((part) => {
+    const [type, ...params] = part.split(';').map((p) => p.trim().toLowerCase());
+    const q = params.find((p) => p.startsWith('q='));
+    const quality = q === undefined ? 1 : Number(q.slice(2));
+    return { type, q: Number.isFinite(quality) ? quality : 0 };
+  });
+}
+
+/** OpenMetrics when the scraper prefers it over the text format (Prometheus sends both, OpenMetrics first). */
+export function negotiateFormat(accept: string | undefined): ExpositionFormat {
+  const ranges = parseQualities(accept);
+  const om = Math.max(0, ...ranges.filter((r) => r.type === 'application/openmetrics-text').map((r) => r.q));
+  const text = Math.max(0, ...ranges.filter((r) => r.type === 'text/plain' || r.type === '*/*' || r.type === 'text/*').map((r) => r.q));
+  return om > 0 && om >= text ? 'openmetrics' : 'text';
+}
+
+export function acceptsGzip(acceptEncoding: string | undefined): boolean {
+  return parseQualities(acceptEncoding).some((r) => (r.type === 'gzip' || r.type === '*') && r.q > 0);
 }
 
 export function parseListenAddress(text: string): { host: string; port: number } {
@@ -57,16 +96,20 @@ ${sections}
 }
 
 export class MetricsServer {
-  private readonly server: Server;
+  private readonly server: Server | HttpsServer;
+  /** Whether the endpoint serves HTTPS (a web config with tls_server_config). */
+  readonly secure: boolean;
 
+  /** Throws TelemetryError CONFIG_INVALID when the web config (or a file it names) is invalid. */
   constructor(private readonly opts: MetricsServerOptions) {
-    this.server = createServer((req, res) => {
+    this.server = createWebServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         opts.logger.error({ err: describeError(err), url: req.url }, 'request failed');
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
         res.end('internal error\n');
       });
-    });
+    }, { webConfigFile: opts.webConfigFile, logger: opts.logger });
+    this.secure = 'setSecureContext' in this.server;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -76,8 +119,15 @@ export class MetricsServer {
       return;
     }
     if (path === this.opts.telemetryPath) {
-      const body = await this.opts.registry.render();
-      res.writeHead(200, { 'content-type': this.opts.registry.contentType }).end(body);
+      const format = negotiateFormat(req.headers.accept);
+      const body = await this.opts.registry.render(format);
+      const headers: Record<string, string> = { 'content-type': this.opts.registry.contentTypeOf(format), vary: 'Accept, Accept-Encoding' };
+      if (acceptsGzip(req.headers['accept-encoding'])) {
+        headers['content-encoding'] = 'gzip';
+        res.writeHead(200, headers).end(await gzipAsync(body));
+      } else {
+        res.writeHead(200, headers).end(body);
+      }
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/') {
