@@ -3,7 +3,7 @@
  * interface/network series and the Prometheus endpoint, with Neutron-style ports whose statistics
  * the test sets with ovs-vsctl. The exporters under test take the same collectors.
  */
-import { silentLogger } from '../../common/log.js';
+import { silentLogger, type Logger } from '../../common/log.js';
 import type { MetricCollector } from '../../common/metrics.js';
 import { InterfaceMetrics } from '../../collector/ovs/metrics.js';
 import { VswitchSource } from '../../collector/ovs/source.js';
@@ -57,7 +57,7 @@ export interface OvsCollector {
   setStats(port: TestPort, stats: Stats): Promise<void>;
   /** Resolves with the system-id once the source is synchronised. */
   systemId(): Promise<string>;
-  /** Waits until /metrics shows `port`'s rx_bytes = `rxBytes`. */
+  /** Waits until /metrics shows `port`'s rx_bytes = `rxBytes` (plain HTTP without auth only). */
   waitForRx(port: TestPort, rxBytes: number): Promise<Exposition>;
   stop(): Promise<void>;
 }
@@ -66,7 +66,17 @@ export function initialStats(i: number): Stats {
   return { rx_bytes: 1000 * (i + 1), tx_bytes: 2000 * (i + 1), rx_packets: 10 * (i + 1), tx_packets: 20 * (i + 1) };
 }
 
-export async function startOvsCollector(extraCollectors: readonly MetricCollector[] = []): Promise<OvsCollector> {
+export interface OvsCollectorOptions {
+  /** More collectors beside the OVS ones (e.g. an exporter's self-metrics). */
+  readonly extraCollectors?: readonly MetricCollector[];
+  /** Serve /metrics with this exporter-toolkit web config (TLS, basic auth). */
+  readonly webConfigFile?: string;
+  readonly maxSeriesPerFamily?: number;
+  readonly logger?: Logger;
+}
+
+export async function startOvsCollector(opts: OvsCollectorOptions = {}): Promise<OvsCollector> {
+  const logger = opts.logger ?? silentLogger;
   const db = await startOvsdbServer();
   await db.vsctl('add-br', 'br-int', '--', 'set', 'Open_vSwitch', '.', `external_ids:system-id=${SYSTEM_ID}`);
   for (const [i, port] of PORTS.entries()) {
@@ -80,21 +90,27 @@ export async function startOvsCollector(extraCollectors: readonly MetricCollecto
   }
   const mapping = TenancyMapping.fromInput({ networks: NETWORKS.map((n) => ({ id: n.id, project_id: n.project })) });
   const vswitch = new VswitchSource({ endpoint: db.unixEndpoint, logger: silentLogger, tenancy: new TenancyResolver(mapping) });
-  const collectors: MetricCollector[] = [vswitch, new InterfaceMetrics(vswitch.model, () => vswitch.up, true), ...extraCollectors];
-  const registry = new PrometheusRegistry(collectors, silentLogger);
+  const collectors: MetricCollector[] = [vswitch, new InterfaceMetrics(vswitch.model, () => vswitch.up, true), ...(opts.extraCollectors ?? [])];
+  const registry = new PrometheusRegistry(collectors, logger, { maxSeriesPerFamily: opts.maxSeriesPerFamily });
   const server = new MetricsServer({
     listenAddress: '127.0.0.1:0',
     telemetryPath: '/metrics',
     registry,
     status: () => ({ title: 'test', healthy: vswitch.up, sections: [] }),
-    logger: silentLogger,
+    logger,
+    webConfigFile: opts.webConfigFile,
   });
   const address = await server.listen();
-  const url = `http://127.0.0.1:${address.port}`;
+  const url = `${server.secure ? 'https' : 'http'}://127.0.0.1:${address.port}`;
   vswitch.start();
   const waitForRx = async (port: TestPort, rxBytes: number): Promise<Exposition> =>
     (await waitForScrape(url, (s) => value(s, 'ovs_interface_receive_bytes_total', { interface: port.name }) === rxBytes, 10_000, 50)).series;
-  await waitForRx(PORTS[PORTS.length - 1], initialStats(PORTS.length - 1).rx_bytes);
+  const deadline = Date.now() + 10_000;
+  while (!vswitch.up || vswitch.model.interfaces().length < PORTS.length + 1) {
+    if (Date.now() > deadline) throw new Error('the OVSDB source did not synchronise within 10 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  if (opts.webConfigFile === undefined) await waitForRx(PORTS[PORTS.length - 1], initialStats(PORTS.length - 1).rx_bytes);
   return {
     db,
     vswitch,

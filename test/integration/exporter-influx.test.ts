@@ -27,7 +27,7 @@ describe('InfluxDB exporter against a real influxd', () => {
     influxd = await startInfluxd();
     // The exporter's own metrics, on /metrics beside the OVS series (and written to InfluxDB too).
     const selfMetrics: MetricCollector = { name: 'influxdb_exporter', collect: (sink) => exporter?.stats.collect(sink) };
-    collector = await startOvsCollector([selfMetrics]);
+    collector = await startOvsCollector({ extraCollectors: [selfMetrics] });
     exporter = new InfluxExporter({
       collectors: collector.collectors,
       connection: { url: influxd.url, database: DB, retentionPolicy: { name: 'ovs_week', duration: '7d', replication: 1, isDefault: true }, timeoutMillis: 2000 },
