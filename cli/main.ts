@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { describeError, isTelemetryError } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
 import { collectCommand } from './collect.js';
+import { dashboardsCommand } from './dashboards.js';
 import { decodeCommand } from './decode.js';
 import { demoCommand } from './demo.js';
 import { labCommand } from './lab.js';
@@ -31,6 +32,7 @@ const program = new Command('ovs-telemetry')
 
 program.addCommand(collectCommand());
 program.addCommand(decodeCommand());
+program.addCommand(dashboardsCommand());
 program.addCommand(labCommand());
 program.addCommand(demoCommand());
 
