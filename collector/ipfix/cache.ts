@@ -42,7 +42,6 @@ export const DEFAULT_LIMITS: Readonly<TemplateCacheLimits> = Object.freeze({
 
 /** One exporter's template space: an (exporter, version, observation domain) triple. */
 export class ExporterSession {
-  readonly key: string;
   readonly exporter: string;
   readonly version: number;
   readonly domain: number;
@@ -58,12 +57,12 @@ export class ExporterSession {
     this.exporter = exporter;
     this.version = version;
     this.domain = domain;
-    this.key = sessionKey(exporter, version, domain);
   }
 }
 
-function sessionKey(exporter: string, version: number, domain: number): string {
-  return `${exporter}|${version}|${domain}`;
+/** Sessions of one exporter are keyed by version and domain packed in one number (exact: < 2^53). */
+function versionDomain(version: number, domain: number): number {
+  return version * 4294967296 + domain;
 }
 
 /** A data set kept until its template comes: a copy of its body and of its message header. */
@@ -90,8 +89,9 @@ export class TemplateCacheStats {
 export class TemplateCache {
   readonly limits: Readonly<TemplateCacheLimits>;
   readonly stats = new TemplateCacheStats();
-  /** Sessions, least recently seen first. */
-  private readonly sessions = new Map<string, ExporterSession>();
+  /** Exporter → (version, domain) → session. */
+  private readonly sessions = new Map<string, Map<number, ExporterSession>>();
+  private sessionTotal = 0;
   /** Every template with its session, least recently refreshed first (for the total bound). */
   private readonly order = new Map<Template, ExporterSession>();
   private readonly held: HeldSet[] = [];
@@ -107,7 +107,7 @@ export class TemplateCache {
   }
 
   get sessionCount(): number {
-    return this.sessions.size;
+    return this.sessionTotal;
   }
 
   get heldSets(): number {
@@ -122,15 +122,17 @@ export class TemplateCache {
   session(exporter: string, version: number, domain: number, nowMs: number): ExporterSession {
     let s = this.last;
     if (s === null || s.exporter !== exporter || s.version !== version || s.domain !== domain) {
-      const k = sessionKey(exporter, version, domain);
-      s = this.sessions.get(k) ?? null;
+      let ofExporter = this.sessions.get(exporter);
+      s = ofExporter?.get(versionDomain(version, domain)) ?? null;
       if (s === null) {
+        while (this.sessionTotal >= this.limits.maxSessions && this.dropOldestSession());
         s = new ExporterSession(exporter, version, domain);
-        while (this.sessions.size >= this.limits.maxSessions) this.dropOldestSession();
-      } else {
-        this.sessions.delete(k);
+        // Dropping may have removed this exporter's map: look it up again.
+        ofExporter = this.sessions.get(exporter);
+        if (ofExporter === undefined) this.sessions.set(exporter, (ofExporter = new Map()));
+        ofExporter.set(versionDomain(version, domain), s);
+        this.sessionTotal++;
       }
-      this.sessions.set(k, s);
       this.last = s;
     }
     s.lastSeenMs = nowMs;
@@ -249,13 +251,14 @@ export class TemplateCache {
         this.stats.templatesExpired++;
       }
     }
-    for (const [k, s] of [...this.sessions]) {
-      if (s.templates.size === 0 && nowMs - s.lastSeenMs > lifetime) this.forget(k, s);
+    for (const s of this.sessionList()) {
+      if (s.templates.size === 0 && nowMs - s.lastSeenMs > lifetime) this.forget(s);
     }
   }
 
   clear(): void {
     this.sessions.clear();
+    this.sessionTotal = 0;
     this.order.clear();
     this.held.length = 0;
     this.heldBytesTotal = 0;
@@ -274,16 +277,29 @@ export class TemplateCache {
     this.order.delete(t);
   }
 
-  private dropOldestSession(): void {
-    const [k, s] = this.sessions.entries().next().value as [string, ExporterSession];
-    this.forget(k, s);
-    this.stats.sessionsEvicted++;
+  /** Every session (for metrics such as templates per exporter). */
+  sessionList(): ExporterSession[] {
+    return [...this.sessions.values()].flatMap((m) => [...m.values()]);
   }
 
-  private forget(k: string, s: ExporterSession): void {
+  /** Drop the least recently seen session (a scan, only when a new one would pass the bound). */
+  private dropOldestSession(): boolean {
+    let oldest: ExporterSession | null = null;
+    for (const m of this.sessions.values()) {
+      for (const s of m.values()) if (oldest === null || s.lastSeenMs < oldest.lastSeenMs) oldest = s;
+    }
+    if (oldest === null) return false;
+    this.forget(oldest);
+    this.stats.sessionsEvicted++;
+    return true;
+  }
+
+  private forget(s: ExporterSession): void {
     for (const t of s.templates.values()) this.order.delete(t);
     s.templates.clear();
-    this.sessions.delete(k);
+    const ofExporter = this.sessions.get(s.exporter);
+    if (ofExporter?.delete(versionDomain(s.version, s.domain))) this.sessionTotal--;
+    if (ofExporter?.size === 0) this.sessions.delete(s.exporter);
     for (let i = this.held.length - 1; i >= 0; i--) {
       if (this.held[i].session === s) {
         this.heldBytesTotal -= this.held[i].data.length;

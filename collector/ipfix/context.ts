@@ -21,6 +21,8 @@ export class NetflowContext {
   private address = '';
   private port = -1;
   private key = '';
+  private msOf = -1n;
+  private ms = 0;
 
   constructor(templates: TemplateCache = new TemplateCache()) {
     this.templates = templates;
@@ -46,8 +48,12 @@ export class NetflowContext {
     return this.key;
   }
 
-  /** The receive time in ms, the clock of template lifetimes. */
+  /** The receive time in ms, the clock of template lifetimes (converted once per receive time). */
   get nowMs(): number {
-    return Number(this.timeReceivedNs / 1_000_000n);
+    if (this.timeReceivedNs !== this.msOf) {
+      this.msOf = this.timeReceivedNs;
+      this.ms = Number(this.timeReceivedNs / 1_000_000n);
+    }
+    return this.ms;
   }
 }

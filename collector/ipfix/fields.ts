@@ -725,7 +725,11 @@ function timeNs(kind: number, a: number, b: number, header: MessageHeader, uptim
  */
 export function finishRecord(rec: FlowRecord, scratch: RecordScratch, header: MessageHeader, uptimeBaseMs: number): void {
   if (scratch.startKind !== 0) rec.time_flow_start_ns = timeNs(scratch.startKind, scratch.startA, scratch.startB, header, uptimeBaseMs);
-  if (scratch.endKind !== 0) rec.time_flow_end_ns = timeNs(scratch.endKind, scratch.endA, scratch.endB, header, uptimeBaseMs);
+  if (scratch.endKind !== 0) {
+    // Single-packet flows end when they start: spare the second bigint.
+    const same = scratch.endKind === scratch.startKind && scratch.endA === scratch.startA && scratch.endB === scratch.startB;
+    rec.time_flow_end_ns = same ? rec.time_flow_start_ns : timeNs(scratch.endKind, scratch.endA, scratch.endB, header, uptimeBaseMs);
+  }
   if (rec.etype === 0 && rec.src_addr !== '') rec.etype = rec.src_addr.includes(':') ? 0x86dd : 0x0800;
   if ((rec.proto === 1 || rec.proto === 58) && !scratch.icmp && rec.dst_port !== 0) {
     rec.icmp_type = rec.dst_port >>> 8;

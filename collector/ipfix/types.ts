@@ -70,15 +70,41 @@ export class MessageHeader {
   trailingBytes = 0;
 
   reset(): void {
-    Object.assign(this, EMPTY_HEADER);
+    this.version = 0;
+    this.length = 0;
+    this.count = 0;
+    this.exportTimeSeconds = 0;
+    this.exportTimeNanos = 0;
+    this.sysUptimeMs = 0;
+    this.sequence = 0;
+    this.observationDomainId = 0;
+    this.engineType = 0;
+    this.engineId = 0;
+    this.samplingMode = 0;
+    this.samplingInterval = 0;
+    this.exporterAddress = '';
+    this.timeReceivedNs = 0n;
+    this.tag = 0;
+    this.sets = 0;
+    this.templateRecords = 0;
+    this.optionsTemplateRecords = 0;
+    this.templatesWithdrawn = 0;
+    this.dataSets = 0;
+    this.dataRecords = 0;
+    this.optionsRecords = 0;
+    this.setsWithoutTemplate = 0;
+    this.heldSets = 0;
+    this.releasedRecords = 0;
+    this.heldSetsDropped = 0;
+    this.unknownSets = 0;
+    this.ignoredFields = 0;
+    this.trailingBytes = 0;
   }
 
   copyFrom(other: MessageHeader): void {
     Object.assign(this, other);
   }
 }
-
-const EMPTY_HEADER: Readonly<MessageHeader> = Object.freeze(new MessageHeader());
 
 /**
  * What a data record carried besides the FlowRecord fields (Open vSwitch tunnel endpoints and
@@ -124,11 +150,33 @@ export class RecordInfo {
   systemInitTimeMs = -1;
 
   reset(): void {
-    Object.assign(this, EMPTY_INFO);
+    this.templateId = 0;
+    this.setIndex = 0;
+    this.recordIndex = 0;
+    this.options = false;
+    this.held = false;
+    this.flowDirection = -1;
+    this.observationPointId = -1;
+    this.flowEndReason = -1;
+    this.ingressInterfaceName = '';
+    this.egressInterfaceName = '';
+    this.layer2Bytes = -1;
+    this.tunnelType = -1;
+    this.tunnelProtocol = -1;
+    this.tunnelSrcPort = -1;
+    this.tunnelDstPort = -1;
+    this.samplerId = -1;
+    this.samplingRate = -1;
+    this.exportingProcessId = -1;
+    this.notSentFlows = -1;
+    this.notSentPackets = -1;
+    this.notSentOctets = -1;
+    this.exportedMessages = -1;
+    this.exportedFlows = -1;
+    this.exportedOctets = -1;
+    this.systemInitTimeMs = -1;
   }
 }
-
-const EMPTY_INFO: Readonly<RecordInfo> = Object.freeze(new RecordInfo());
 
 /**
  * Where decoded records go. Called synchronously during decode with reused objects: copy what

@@ -58,6 +58,15 @@ describe('TemplateCache', () => {
     expect(cache.stats.sessionsEvicted).toBe(2);
   });
 
+  it('replaces the only session of an exporter by another of the same exporter', () => {
+    const cache = new TemplateCache({ maxSessions: 1 });
+    const first = cache.session('a', 10, 0, 0);
+    const second = cache.session('a', 10, 1, 1);
+    expect(second).not.toBe(first);
+    expect(cache.session('a', 10, 1, 2)).toBe(second);
+    expect(cache.sessionList()).toEqual([second]);
+  });
+
   it('expires templates not refreshed within their lifetime, on lookup and by sweep', () => {
     const cache = new TemplateCache({ templateLifetimeMs: 1000 });
     const s = cache.session('a', 10, 0, 0);

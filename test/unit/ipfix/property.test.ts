@@ -161,8 +161,7 @@ describe('template cache under floods', () => {
       }),
       { numRuns: 100 },
     );
-    const sessions = (ctx.templates as unknown as { sessions: Map<string, { templates: Map<number, unknown> }> }).sessions;
-    for (const s of sessions.values()) expect(s.templates.size).toBeLessThanOrEqual(limits.maxTemplatesPerSession);
+    for (const s of ctx.templates.sessionList()) expect(s.templates.size).toBeLessThanOrEqual(limits.maxTemplatesPerSession);
   });
 
   it('follows templates redefined mid-stream: every record is read with the definition current when it came', () => {
