@@ -258,7 +258,6 @@ export function compileActions(
   const n = ids.length;
   const actions = new Uint8Array(n);
   const ranks = new Int32Array(n).fill(-1);
-  const roles = new Uint8Array(n);
   const best = new Int32Array(ROLE_COUNT).fill(0x7fffffff);
   let ignored = 0;
   for (let i = 0; i < n; i++) {
@@ -270,7 +269,6 @@ export function compileActions(
       continue;
     }
     ranks[i] = r.rank;
-    roles[i] = r.role;
     if (r.role !== ROLE_NONE && r.rank < best[r.role]) best[r.role] = r.rank;
   }
   // A header element that comes again describes an encapsulated (inner) header, as IOS-XR

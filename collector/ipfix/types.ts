@@ -21,8 +21,9 @@ export const VERSION_IPFIX = 10;
  */
 export class MessageHeader {
   version = 0;
-  /** IPFIX: message length; v9 / v5: the header's record count. */
+  /** IPFIX: the message length; v9 / v5: the datagram length. */
   length = 0;
+  /** v9 / v5: the header's record count (v9: template, options and data records together). */
   count = 0;
   /** Export time, seconds since the epoch (v5/v9 unix_secs, IPFIX export time). */
   exportTimeSeconds = 0;
@@ -64,7 +65,7 @@ export class MessageHeader {
   heldSetsDropped = 0;
   /** Sets with an id that means nothing here (IPFIX 0, 1, 4-255; v9 2-255), skipped. */
   unknownSets = 0;
-  /** Fields whose length does not fit their element's type (e.g. a 2-byte "IPv4 address"): ignored. */
+  /** Fields the decoder reads whose length does not fit their element's type (e.g. a 2-byte "IPv4 address"): ignored, per record. */
   ignoredFields = 0;
   /** Bytes after the last set / record that carry nothing (padding, or past the IPFIX length). */
   trailingBytes = 0;
