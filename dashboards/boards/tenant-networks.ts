@@ -7,7 +7,7 @@ import { buildBoard } from '../panels/board.js';
 import { protocolMix, sampledByDirection, topTalkers } from '../panels/flows.js';
 import { interfaceRates, interfaceTable } from '../panels/interfaces.js';
 import { BOARDS } from '../panels/links.js';
-import { networkDrops, networkPackets, networkShare, networkSummary, networkTraffic, projectTraffic } from '../panels/networks.js';
+import { networkDrops, networkPackets, networkSegments, networkShare, networkSummary, networkTraffic, projectTraffic } from '../panels/networks.js';
 import { datasourceVariable, hostVariable, interfaceVariable, networkVariable, projectVariable, VAR } from '../panels/variables.js';
 
 export function tenantNetworks(): Dashboard {
@@ -21,7 +21,7 @@ export function tenantNetworks(): Dashboard {
     rows: [
       {
         title: 'Networks',
-        panels: [networkSummary(networks), networkTraffic('receive', networks), networkTraffic('transmit', networks), projectTraffic({ host: VAR.host, project_id: VAR.project }), networkShare(networks, host), networkPackets(networks), networkDrops(networks, host)],
+        panels: [networkSummary(networks), networkTraffic('receive', networks), networkTraffic('transmit', networks), projectTraffic({ host: VAR.host, project_id: VAR.project }), networkShare(networks, host), networkPackets(networks), networkDrops(networks, host), networkSegments(networks)],
       },
       { title: 'Sampled flows', panels: [topTalkers(networks), protocolMix(networks), sampledByDirection(networks)] },
       { title: 'Port', panels: [interfaceTable(port), interfaceRates('traffic', port), interfaceRates('drops', port)] },

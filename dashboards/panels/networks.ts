@@ -7,6 +7,7 @@
 import type { Builder } from '@grafana/grafana-foundation-sdk/cog';
 import type { Panel } from '@grafana/grafana-foundation-sdk/dashboard';
 import { METRICS, type MetricSpec } from '../../common/metrics.js';
+import { DATAPATH_METRICS } from '../../common/metrics-datapath.js';
 import { withTenancy } from './interfaces.js';
 import { networkLink } from './links.js';
 import { table, timeseries, UNIT, type Query } from './panel.js';
@@ -112,6 +113,19 @@ export function networkSummary(scope: Matchers): Builder<Panel> {
       { title: 'From VMs', unit: UNIT.bitsPerSecond },
       { title: 'To VMs', unit: UNIT.bitsPerSecond },
     ],
+    links: [networkLink('row')],
+  });
+}
+
+/** The segments (tunnel VNI, provider VLAN) this host's flows map to each network. */
+export function networkSegments(scope: Matchers): Builder<Panel> {
+  return table({
+    title: 'Network segments',
+    description: 'How each tenant network is carried on the host, read from the bridges\' flows: tunnel VNI (br-tun) or provider VLAN, and the host-local VLAN on br-int.',
+    unit: UNIT.none,
+    queries: [{ expr: sel(DATAPATH_METRICS.segmentInfo, scope) }],
+    columns: [{ title: 'Mapped' }],
+    hide: ['instance', 'Value'],
     links: [networkLink('row')],
   });
 }

@@ -6,6 +6,7 @@
  * port), the direction the enforcer limits.
  */
 import { METRICS, type MetricSpec } from '../../common/metrics.js';
+import { DATAPATH_METRICS } from '../../common/metrics-datapath.js';
 import { ENFORCER_METRICS, ENFORCER_RESULT_FAILED } from '../../common/metrics-enforcer.js';
 import { ALERT_NAME_PREFIX } from '../panels/board.js';
 import { by, eq, increase, prometheusSel, rate, SCRAPE_JOBS, sel } from '../panels/promql.js';
@@ -21,6 +22,8 @@ export const ALERT_THRESHOLDS = Object.freeze({
   portDropsPerSecond: 100,
   sflowLossRatio: 0.01,
   enforcerDriftPerHour: 10,
+  /** ovs-vswitchd evicts datapath flows at its flow limit. */
+  flowLimitRatio: 0.9,
 });
 
 export const ALERT_NAMES = Object.freeze({
@@ -30,6 +33,9 @@ export const ALERT_NAMES = Object.freeze({
   portBandwidth: `${ALERT_NAME_PREFIX}PortBandwidthHigh`,
   networkBandwidth: `${ALERT_NAME_PREFIX}NetworkBandwidthHigh`,
   portDrops: `${ALERT_NAME_PREFIX}PortDropping`,
+  lostUpcalls: `${ALERT_NAME_PREFIX}DatapathLostUpcalls`,
+  flowLimit: `${ALERT_NAME_PREFIX}DatapathFlowLimitNear`,
+  pollFailing: `${ALERT_NAME_PREFIX}TelemetryPollFailing`,
   sflowLoss: `${ALERT_NAME_PREFIX}SflowDatagramLoss`,
   sflowDecodeErrors: `${ALERT_NAME_PREFIX}SflowDecodeErrors`,
   udpBufferDrops: `${ALERT_NAME_PREFIX}TelemetryReceiveBufferDrops`,
@@ -106,6 +112,21 @@ function trafficAlerts(): AlertingRule[] {
   ];
 }
 
+function datapathAlerts(): AlertingRule[] {
+  const { datapathLost, upcallFlows, upcallFlowLimit, pollSuccess } = DATAPATH_METRICS;
+  return [
+    alert(ALERT_NAMES.lostUpcalls, `${by('sum', datapathLost, [...TARGET, 'datapath'], rate(datapathLost, {}, WINDOW))} > 0`, '5m', 'warning',
+      'Datapath {{ $labels.datapath }} on {{ $labels.host }} loses upcalls',
+      'The datapath drops {{ $value | humanize }} upcalls/s because ovs-vswitchd\'s handler queues are full: first packets of new flows are lost. Look at the upcall rate, the handler threads and the flow limit.'),
+    alert(ALERT_NAMES.flowLimit, `${sel(upcallFlows)} / ${sel(upcallFlowLimit)} > ${ALERT_THRESHOLDS.flowLimitRatio}`, '10m', 'warning',
+      'Datapath {{ $labels.datapath }} on {{ $labels.host }} is at {{ $value | humanizePercentage }} of its flow limit',
+      'ovs-vswitchd evicts datapath flows at its flow limit, which it lowers when revalidation is slow; evicted flows come back as upcalls.'),
+    alert(ALERT_NAMES.pollFailing, `${sel(pollSuccess)} == 0`, '5m', 'warning',
+      'Polling {{ $labels.source }} {{ $labels.target }} fails on {{ $labels.host }}',
+      'The collector on {{ $labels.host }} cannot read {{ $labels.source }} {{ $labels.target }} (bridge management socket or ovs-vswitchd control socket): its datapath or OpenFlow metrics are missing.'),
+  ];
+}
+
 function enforcerAlerts(): AlertingRule[] {
   const actions = ENFORCER_METRICS.actions;
   return [
@@ -125,6 +146,7 @@ export function alertRules(): RuleGroup<AlertingRule>[] {
   return [
     { name: 'ovs-telemetry.collector', rules: collectorAlerts() },
     { name: 'ovs-telemetry.traffic', rules: trafficAlerts() },
+    { name: 'ovs-telemetry.datapath', rules: datapathAlerts() },
     { name: 'ovs-telemetry.enforcer', rules: enforcerAlerts() },
   ];
 }
