@@ -127,8 +127,9 @@ export class DatapathPoller implements MetricCollector {
     this.vswitchd?.close();
   }
 
-  /** One poll of every target (a poll already running is joined, not doubled). */
+  /** One poll of every target (a poll already running is joined, not doubled; none after stop). */
   poll(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     this.inFlight ??= this.pollAll().finally(() => {
       this.inFlight = undefined;
     });
