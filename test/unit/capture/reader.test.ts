@@ -173,11 +173,12 @@ describe('decode command', () => {
       counters: (r: never) => next.counters(r),
     });
     const summary = await runDecode(file, { format: 'json', sflowPort: [9999] }, { out, err: new Sink(), stages: [stage as never] });
-    // 6343 is no longer sFlow: its sFlow datagram is still found by sniffing, the NetFlow one is
-    // not; the junk on 9999 is now taken for sFlow and fails.
+    // 6343 is no longer sFlow: its sFlow datagram is still found by sniffing, and so is the NetFlow
+    // one (by the NetFlow decoder's sniff); the junk on 9999 is now taken for sFlow and fails.
     expect(summary.errors).toEqual(new Map([['sflow:bad_version', 1]]));
-    expect(summary.skipped).toEqual(new Map([['no_decoder', 1]]));
-    expect(seen).toEqual(['flow', 'flow']);
+    expect(summary.skipped).toEqual(new Map());
+    expect(summary.datagrams.get('netflow')).toBe(1);
+    expect(seen).toEqual(['flow', 'flow', 'flow']);
     expect(out.text).toContain('"network_id":"net-a"');
   });
 
@@ -189,10 +190,10 @@ describe('decode command', () => {
     expect(out.text).toMatch(/COUNTERS if 9 in 586 B/);
   });
 
-  it('is a commander command named decode with --format and --sflow-port', () => {
+  it('is a commander command named decode with its options', () => {
     const cmd = decodeCommand();
     expect(cmd.name()).toBe('decode');
-    expect(cmd.options.map((o) => o.long)).toEqual(['--format', '--sflow-port']);
+    expect(cmd.options.map((o) => o.long)).toEqual(['--format', '--sflow-port', '--netflow-port', '--ovsdb', '--tenancy-file']);
     expect(() => cmd.exitOverride().parse(['x.pcap', '--sflow-port', '70000'], { from: 'user' })).toThrow(/not a UDP port/);
   });
 
