@@ -1,0 +1,259 @@
+/**
+ * The OVSDB half of the OVS backend, done the way neutron-openvswitch-agent does it so operators
+ * see the state they know (neutron/agent/common/ovs_lib.py):
+ *  - VM egress: Interface.ingress_policing_rate = max_kbps, ingress_policing_burst = max_burst_kbps;
+ *  - VM ingress: Port.qos → QoS {type linux-htb, other_config max-rate 2^35-1, queues {0: Queue}},
+ *    Queue other_config {max-rate: max_kbps × 1000, burst: max_burst_kbps × 1000} (bit/s, bits).
+ * Each change is a list of transact operations guarded by `wait` operations on what was read,
+ * so a row someone changed in between fails the transaction instead of being overwritten.
+ * Rows Neutron (or anyone) made are never changed: a port whose QoS or policing the enforcer
+ * does not own is reported instead.
+ */
+import type { TransactOperation } from '../../collector/ovsdb/transact.js';
+import type { Json } from '../../collector/ovsdb/json.js';
+import type { BandwidthLimit, EgressMechanism, IngressMechanism } from '../policy/limits.js';
+import type { Resolution } from '../policy/resolve.js';
+import {
+  byUuid,
+  deleteMapKeys,
+  emptySet,
+  namedUuid,
+  ownedCondition,
+  ownerIds,
+  ovsMap,
+  OWNER_VALUE,
+  POLICING_OWNER_KEY,
+  setMapKeys,
+  uuidRef,
+  waitFor,
+} from './ovsdb-json.js';
+import { ownership, policingOf, portQos, qosRow, queueRow, type OvsPort, type Ownership, type QosState, type TableView } from './ovs-rows.js';
+import { changeKey, fingerprint, type Change, type Finding, type StateJson } from './types.js';
+
+/** Neutron's QoS other_config max-rate for the htb root (ovs_lib.OVS_MAX_RATE). */
+export const OVS_MAX_RATE = String(2 ** 35 - 1);
+/** Neutron's QOS_DEFAULT_QUEUE: traffic not sent to another queue goes through queue 0. */
+const DEFAULT_QUEUE = 0;
+
+export interface OvsdbChange extends Change {
+  readonly ovsdb: readonly TransactOperation[];
+}
+
+export interface OvsdbPlanPart {
+  readonly changes: OvsdbChange[];
+  readonly inSync: Map<string, string>;
+  readonly findings: Finding[];
+}
+
+interface Planner {
+  readonly view: TableView;
+  readonly owned: Ownership;
+  readonly part: OvsdbPlanPart;
+  /** uuid-names are unique per transaction, and changes may be batched into one. */
+  nextName(prefix: string): string;
+  /** Owned QoS rows claimed by a port this round (not garbage). */
+  readonly claimed: Set<string>;
+}
+
+function policingState(limit: BandwidthLimit<EgressMechanism>): StateJson {
+  return { ingress_policing_rate: limit.kbps, ingress_policing_burst: limit.burstKb };
+}
+
+function queueConfig(limit: BandwidthLimit<IngressMechanism>): Map<string, string> {
+  return new Map([['max-rate', String(limit.kbps * 1000)], ['burst', String(limit.burstKb * 1000)]]);
+}
+
+function htbState(limit: BandwidthLimit<IngressMechanism>): StateJson {
+  return { qos_type: 'linux-htb', queue: DEFAULT_QUEUE, 'max-rate': String(limit.kbps * 1000), burst: String(limit.burstKb * 1000) };
+}
+
+function sameMap(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+}
+
+const mapJson = (m: ReadonlyMap<string, string>): Json => ovsMap(m);
+
+function describeQos(view: TableView, qos: QosState): StateJson {
+  const queue = qos.queues.get(DEFAULT_QUEUE);
+  const q = queue === undefined ? null : queueRow(view, queue);
+  return {
+    qos: qos.uuid,
+    qos_type: qos.type,
+    external_ids: Object.fromEntries(qos.externalIds),
+    queue: DEFAULT_QUEUE,
+    'max-rate': q?.otherConfig.get('max-rate') ?? null,
+    burst: q?.otherConfig.get('burst') ?? null,
+  };
+}
+
+function planPolicing(p: Planner, port: OvsPort, want: BandwidthLimit<EgressMechanism> | undefined, resolution: Resolution): void {
+  const key = changeKey(port.key, 'ingress_policing');
+  const actual = policingOf(p.view, port.interfaceUuid);
+  if (!actual) return;
+  const before: StateJson = actual.rate === 0 && actual.burst === 0 ? null : { ingress_policing_rate: actual.rate, ingress_policing_burst: actual.burst };
+  const guard = waitFor('Interface', [byUuid(port.interfaceUuid)], { ingress_policing_rate: actual.rate, ingress_policing_burst: actual.burst });
+  if (want === undefined || want.mechanism !== 'policing') {
+    if (!actual.owned) return;
+    p.part.changes.push({
+      key, target: port, mechanism: 'ingress_policing', action: 'remove', before, after: null, resolution,
+      ovsdb: [
+        guard,
+        { op: 'update', table: 'Interface', where: [byUuid(port.interfaceUuid)], row: { ingress_policing_rate: 0, ingress_policing_burst: 0 } },
+        deleteMapKeys('Interface', port.interfaceUuid, 'external_ids', [POLICING_OWNER_KEY]),
+      ],
+    });
+    return;
+  }
+  const after = policingState(want);
+  if (!actual.owned && actual.rate !== 0) {
+    p.part.findings.push({ key, target: port, mechanism: 'ingress_policing', reason: 'ingress policing set by someone else (no enforcer marker): not changed', state: before });
+    return;
+  }
+  if (actual.owned && actual.rate === want.kbps && actual.burst === want.burstKb) {
+    p.part.inSync.set(key, fingerprint(after));
+    return;
+  }
+  p.part.changes.push({
+    key, target: port, mechanism: 'ingress_policing', action: actual.owned ? 'update' : 'apply', before, after, rates: { kbps: want.kbps }, resolution,
+    ovsdb: [
+      guard,
+      { op: 'update', table: 'Interface', where: [byUuid(port.interfaceUuid)], row: { ingress_policing_rate: want.kbps, ingress_policing_burst: want.burstKb } },
+      ...setMapKeys('Interface', port.interfaceUuid, 'external_ids', [[POLICING_OWNER_KEY, OWNER_VALUE]]),
+    ],
+  });
+}
+
+/** Operations that make owned QoS `qos` hold exactly one owned queue 0 with `config`. */
+function fixQueue(p: Planner, port: OvsPort, qos: QosState, config: Map<string, string>): TransactOperation[] {
+  const ops: TransactOperation[] = [];
+  if (qos.type !== 'linux-htb' || qos.otherConfig.get('max-rate') !== OVS_MAX_RATE) {
+    ops.push(
+      waitFor('QoS', [byUuid(qos.uuid), ownedCondition], { type: qos.type, other_config: mapJson(qos.otherConfig) }),
+      { op: 'update', table: 'QoS', where: [byUuid(qos.uuid)], row: { type: 'linux-htb', other_config: ovsMap([['max-rate', OVS_MAX_RATE]]) } },
+    );
+  }
+  const queueUuid = qos.queues.get(DEFAULT_QUEUE);
+  const queue = queueUuid === undefined ? null : queueRow(p.view, queueUuid);
+  if (queue?.owned && qos.queues.size === 1) {
+    if (!sameMap(queue.otherConfig, config)) {
+      ops.push(
+        waitFor('Queue', [byUuid(queue.uuid), ownedCondition], { other_config: mapJson(queue.otherConfig) }),
+        { op: 'update', table: 'Queue', where: [byUuid(queue.uuid)], row: { other_config: mapJson(config) } },
+      );
+    }
+    return ops;
+  }
+  // Queue 0 gone, not ours, or extra queues: give the QoS a fresh queue of its own.
+  const name = p.nextName('queue');
+  ops.push(
+    waitFor('QoS', [byUuid(qos.uuid), ownedCondition], { queues: ovsMap([...qos.queues].map(([n, u]) => [n, uuidRef(u)])) }),
+    { op: 'insert', table: 'Queue', 'uuid-name': name, row: { other_config: mapJson(config), external_ids: ownerIds(port.port) } },
+    { op: 'update', table: 'QoS', where: [byUuid(qos.uuid)], row: { queues: ovsMap([[DEFAULT_QUEUE, namedUuid(name)]]) } },
+  );
+  return ops;
+}
+
+function planHtb(p: Planner, port: OvsPort, want: BandwidthLimit<IngressMechanism> | undefined, resolution: Resolution): void {
+  const key = changeKey(port.key, 'htb');
+  const current = portQos(p.view, port.portUuid);
+  const qos = current === null ? null : qosRow(p.view, current);
+  const wanted = want !== undefined && want.mechanism === 'htb' ? want : undefined;
+  const portGuard = waitFor('Port', [byUuid(port.portUuid)], { qos: current === null ? emptySet : uuidRef(current) });
+  if (qos && !qos.owned) {
+    if (wanted) p.part.findings.push({ key, target: port, mechanism: 'htb', reason: 'the port has a QoS the enforcer does not own (Neutron marks its own with external_ids id/_type): not changed', state: describeQos(p.view, qos) });
+    return;
+  }
+  if (qos) p.claimed.add(qos.uuid);
+  if (!wanted) {
+    if (!qos) return;
+    p.part.changes.push({
+      key, target: port, mechanism: 'htb', action: 'remove', before: describeQos(p.view, qos), after: null, resolution,
+      ovsdb: [
+        portGuard,
+        { op: 'update', table: 'Port', where: [byUuid(port.portUuid)], row: { qos: emptySet } },
+        { op: 'delete', table: 'QoS', where: [byUuid(qos.uuid), ownedCondition] },
+        ...[...qos.queues.values()].map((q): TransactOperation => ({ op: 'delete', table: 'Queue', where: [byUuid(q), ownedCondition] })),
+      ],
+    });
+    return;
+  }
+  const config = queueConfig(wanted);
+  const after = htbState(wanted);
+  if (qos) {
+    const ops = fixQueue(p, port, qos, config);
+    if (ops.length === 0) p.part.inSync.set(key, fingerprint(after));
+    else p.part.changes.push({ key, target: port, mechanism: 'htb', action: 'update', before: describeQos(p.view, qos), after, rates: { kbps: wanted.kbps }, resolution, ovsdb: ops });
+    return;
+  }
+  // No QoS on the port: re-attach the one the enforcer made for it (someone cleared Port.qos), or make one.
+  const orphan = (p.owned.qosByPort.get(port.port) ?? []).map((u) => qosRow(p.view, u)).find((q) => q !== null && !p.owned.referencedQos.has(q.uuid));
+  if (orphan) {
+    p.claimed.add(orphan.uuid);
+    p.part.changes.push({
+      key, target: port, mechanism: 'htb', action: 'update', before: null, after, rates: { kbps: wanted.kbps }, resolution,
+      ovsdb: [portGuard, ...fixQueue(p, port, orphan, config), { op: 'update', table: 'Port', where: [byUuid(port.portUuid)], row: { qos: uuidRef(orphan.uuid) } }],
+    });
+    return;
+  }
+  const queueName = p.nextName('queue');
+  const qosName = p.nextName('qos');
+  p.part.changes.push({
+    key, target: port, mechanism: 'htb', action: 'apply', before: null, after, rates: { kbps: wanted.kbps }, resolution,
+    ovsdb: [
+      portGuard,
+      { op: 'insert', table: 'Queue', 'uuid-name': queueName, row: { other_config: mapJson(config), external_ids: ownerIds(port.port) } },
+      {
+        op: 'insert', table: 'QoS', 'uuid-name': qosName,
+        row: { type: 'linux-htb', other_config: ovsMap([['max-rate', OVS_MAX_RATE]]), queues: ovsMap([[DEFAULT_QUEUE, namedUuid(queueName)]]), external_ids: ownerIds(port.port) },
+      },
+      { op: 'update', table: 'Port', where: [byUuid(port.portUuid)], row: { qos: namedUuid(qosName) } },
+    ],
+  });
+}
+
+/** Owned rows nothing uses any more (their port is gone, or someone detached and replaced them). */
+function planGarbage(p: Planner): void {
+  const ops: TransactOperation[] = [];
+  const dropped: string[] = [];
+  const freedQueues = new Set<string>();
+  for (const uuid of p.owned.ownedQos) {
+    if (p.owned.referencedQos.has(uuid) || p.claimed.has(uuid)) continue;
+    const qos = qosRow(p.view, uuid);
+    ops.push({ op: 'delete', table: 'QoS', where: [byUuid(uuid), ownedCondition] });
+    dropped.push(`QoS ${uuid}`);
+    for (const q of qos?.queues.values() ?? []) freedQueues.add(q);
+  }
+  for (const uuid of p.owned.ownedQueues) {
+    const inUse = p.owned.referencedQueues.has(uuid) && !freedQueues.has(uuid);
+    if (inUse) continue;
+    ops.push({ op: 'delete', table: 'Queue', where: [byUuid(uuid), ownedCondition] });
+    dropped.push(`Queue ${uuid}`);
+  }
+  if (ops.length === 0) return;
+  p.part.changes.push({ key: 'ovsdb#garbage', target: null, mechanism: 'garbage', action: 'remove', before: { rows: dropped }, after: null, ovsdb: ops });
+}
+
+export interface OvsdbDesire {
+  readonly port: OvsPort;
+  readonly resolution: Resolution;
+}
+
+/** Plans policing and htb for every port, then the garbage collection of orphaned owned rows. */
+export function planOvsdb(view: TableView, desired: readonly OvsdbDesire[]): OvsdbPlanPart {
+  let counter = 0;
+  const p: Planner = {
+    view,
+    owned: ownership(view),
+    part: { changes: [], inSync: new Map(), findings: [] },
+    nextName: (prefix) => `${prefix}${counter++}`,
+    claimed: new Set(),
+  };
+  for (const { port, resolution } of desired) {
+    planPolicing(p, port, resolution.limits?.egress, resolution);
+    planHtb(p, port, resolution.limits?.ingress, resolution);
+  }
+  planGarbage(p);
+  return p.part;
+}

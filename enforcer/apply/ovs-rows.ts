@@ -1,0 +1,154 @@
+/**
+ * The VM ports of the managed bridges and what OVSDB holds for them, read from the monitored
+ * replica: the Interface's ingress policing, the Port's QoS and its queues, and the QoS/Queue rows
+ * the enforcer owns (found by their external_ids marker, wherever they hang).
+ */
+import type { InterfaceState } from '../../common/model.js';
+import type { Row } from '../../collector/ovsdb/datum.js';
+import { getInt, getSet, getString, getStringMap } from '../../collector/ovsdb/row.js';
+import type { Target } from '../policy/selector.js';
+import { OWNER_KEY, OWNER_VALUE, POLICING_OWNER_KEY, PORT_KEY } from './ovsdb-json.js';
+
+/** The tables and columns the OVS backend reads (a subset of the collector's VSWITCH_MONITOR). */
+export interface TableView {
+  table(name: string): ReadonlyMap<string, Row>;
+}
+
+export interface OvsPort extends Target {
+  readonly port: string;
+  readonly portUuid: string;
+  readonly interfaceUuid: string;
+  /** OpenFlow port number (null until ovs-vswitchd assigns one). */
+  readonly ofport: number | null;
+  /** The VM's MAC (external_ids attached-mac, else the device's own). */
+  readonly mac: string;
+}
+
+/** Interface types that are not VM ports: tunnels, patch ports, the bridge's own port. */
+const NOT_VM_PORTS = new Set(['internal', 'patch', 'vxlan', 'geneve', 'gre', 'ip6gre', 'erspan', 'ip6erspan', 'stt', 'lisp', 'gtpu', 'bareudp', 'srv6']);
+
+/** VM ports of the managed bridges, from the collector's interface model and the Port table. */
+export function vmPorts(interfaces: readonly InterfaceState[], view: TableView, bridges: ReadonlySet<string>): OvsPort[] {
+  const portUuids = new Map<string, string>();
+  for (const [uuid, row] of view.table('Port')) portUuids.set(getString(row, 'name') ?? '', uuid);
+  const out: OvsPort[] = [];
+  for (const iface of interfaces) {
+    if (!bridges.has(iface.bridge) || NOT_VM_PORTS.has(iface.type)) continue;
+    const portUuid = portUuids.get(iface.port);
+    if (portUuid === undefined) continue;
+    out.push({
+      key: `${iface.bridge}/${iface.port}`,
+      interface: iface.name,
+      bridge: iface.bridge,
+      neutronPortId: iface.tenant.neutronPortId,
+      networkId: iface.tenant.networkId,
+      projectId: iface.tenant.projectId,
+      port: iface.port,
+      portUuid,
+      interfaceUuid: iface.uuid,
+      ofport: iface.ofport,
+      mac: iface.mac,
+    });
+  }
+  return out;
+}
+
+export function isOwned(row: Row): boolean {
+  return getStringMap(row, 'external_ids').get(OWNER_KEY) === OWNER_VALUE;
+}
+
+export interface PolicingState {
+  readonly rate: number;
+  readonly burst: number;
+  /** Set by the enforcer (the Interface carries its marker). */
+  readonly owned: boolean;
+}
+
+export function policingOf(view: TableView, interfaceUuid: string): PolicingState | null {
+  const row = view.table('Interface').get(interfaceUuid);
+  if (!row) return null;
+  return {
+    rate: getInt(row, 'ingress_policing_rate') ?? 0,
+    burst: getInt(row, 'ingress_policing_burst') ?? 0,
+    owned: getStringMap(row, 'external_ids').get(POLICING_OWNER_KEY) === OWNER_VALUE,
+  };
+}
+
+export interface QueueState {
+  readonly uuid: string;
+  readonly owned: boolean;
+  readonly otherConfig: ReadonlyMap<string, string>;
+}
+
+export interface QosState {
+  readonly uuid: string;
+  readonly owned: boolean;
+  readonly type: string;
+  readonly otherConfig: ReadonlyMap<string, string>;
+  /** Queue number → Queue uuid. */
+  readonly queues: ReadonlyMap<number, string>;
+  /** The external_ids, for reporting rows the enforcer does not own (Neutron's id/_type). */
+  readonly externalIds: ReadonlyMap<string, string>;
+}
+
+export function qosRow(view: TableView, uuid: string): QosState | null {
+  const row = view.table('QoS').get(uuid);
+  if (!row) return null;
+  const queues = new Map<number, string>();
+  const datum = row.queues;
+  if (datum instanceof Map) for (const [k, v] of datum) if (typeof k === 'number' && typeof v === 'string') queues.set(k, v);
+  return {
+    uuid,
+    owned: isOwned(row),
+    type: getString(row, 'type') ?? '',
+    otherConfig: getStringMap(row, 'other_config'),
+    queues,
+    externalIds: getStringMap(row, 'external_ids'),
+  };
+}
+
+export function queueRow(view: TableView, uuid: string): QueueState | null {
+  const row = view.table('Queue').get(uuid);
+  if (!row) return null;
+  return { uuid, owned: isOwned(row), otherConfig: getStringMap(row, 'other_config') };
+}
+
+/** The QoS uuid on a Port, or null. */
+export function portQos(view: TableView, portUuid: string): string | null {
+  const row = view.table('Port').get(portUuid);
+  if (!row) return null;
+  const qos = getSet(row, 'qos');
+  return qos.length === 1 && typeof qos[0] === 'string' ? qos[0] : null;
+}
+
+/** Owned QoS rows by the port they were made for, and every QoS/Queue reference in use. */
+export interface Ownership {
+  readonly qosByPort: ReadonlyMap<string, readonly string[]>;
+  readonly ownedQos: ReadonlySet<string>;
+  readonly ownedQueues: ReadonlySet<string>;
+  /** QoS rows some Port points at. */
+  readonly referencedQos: ReadonlySet<string>;
+  /** Queue rows some QoS holds. */
+  readonly referencedQueues: ReadonlySet<string>;
+}
+
+export function ownership(view: TableView): Ownership {
+  const qosByPort = new Map<string, string[]>();
+  const ownedQos = new Set<string>();
+  const referencedQueues = new Set<string>();
+  for (const [uuid, row] of view.table('QoS')) {
+    const datum = row.queues;
+    if (datum instanceof Map) for (const v of datum.values()) if (typeof v === 'string') referencedQueues.add(v);
+    if (!isOwned(row)) continue;
+    ownedQos.add(uuid);
+    const port = getStringMap(row, 'external_ids').get(PORT_KEY) ?? '';
+    const list = qosByPort.get(port) ?? [];
+    list.push(uuid);
+    qosByPort.set(port, list);
+  }
+  const ownedQueues = new Set<string>();
+  for (const [uuid, row] of view.table('Queue')) if (isOwned(row)) ownedQueues.add(uuid);
+  const referencedQos = new Set<string>();
+  for (const row of view.table('Port').values()) for (const q of getSet(row, 'qos')) if (typeof q === 'string') referencedQos.add(q);
+  return { qosByPort, ownedQos, ownedQueues, referencedQos, referencedQueues };
+}
