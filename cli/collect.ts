@@ -20,8 +20,15 @@ import { FlowAggregator } from '../collector/flows/aggregate.js';
 import { FlowEnricher } from '../collector/flows/enrich.js';
 import { FlowRecordWriter } from '../collector/flows/output.js';
 import { FlowPipeline } from '../collector/flows/pipeline.js';
+import { DatapathPoller } from '../collector/datapath/poller.js';
+import type { MetricCollector } from '../common/metrics.js';
+import { InfluxExporter } from '../exporters/influx/exporter.js';
+import { influxExporterOptions } from '../exporters/influx/config.js';
+import { OtlpMetricsExporter } from '../exporters/otlp/metrics.js';
+import { otlpMetricsOptions } from '../exporters/otlp/config.js';
 
 export const SYSTEM_OVSDB = 'unix:/var/run/openvswitch/db.sock';
+export const SYSTEM_RUNDIR = '/var/run/openvswitch';
 
 export interface RunningCollector {
   readonly url: string;
@@ -40,10 +47,10 @@ function tlsOf(tls: Config['ovsdb']['tls']): TlsFiles | undefined {
  * Where to read OVS from when the config does not say: the lab's OVSDB (and its tenancy, which
  * stands in for Neutron's API there) when a lab is up, else the system's.
  */
-function defaultSources(): { endpoint: string; mapping: TenancyMapping | undefined; from: string } {
+function defaultSources(): { endpoint: string; rundir: string; mapping: TenancyMapping | undefined; from: string } {
   const lab = readLabState();
-  if (lab === null) return { endpoint: SYSTEM_OVSDB, mapping: undefined, from: 'system' };
-  return { endpoint: lab.ovsdb, mapping: labTenancyMapping(lab), from: `lab ${lab.rundir}` };
+  if (lab === null) return { endpoint: SYSTEM_OVSDB, rundir: SYSTEM_RUNDIR, mapping: undefined, from: 'system' };
+  return { endpoint: lab.ovsdb, rundir: lab.rundir, mapping: labTenancyMapping(lab), from: `lab ${lab.rundir}` };
 }
 
 /** The lab's networks and projects as a tenancy mapping (Neutron's API stands in for it there). */
@@ -59,10 +66,16 @@ export function labTenancyMapping(lab: LabState): TenancyMapping {
 }
 
 /** Enrichment, aggregation and the optional record output behind the flow listeners. */
-function flowPipeline(config: Config, vswitch: VswitchSource, mapping: TenancyMapping): { pipeline: FlowPipeline; aggregator: FlowAggregator; output: FlowRecordWriter | undefined } {
+function flowPipeline(
+  config: Config,
+  vswitch: VswitchSource,
+  mapping: TenancyMapping,
+  datapath: () => DatapathPoller | undefined,
+): { pipeline: FlowPipeline; aggregator: FlowAggregator; enricher: FlowEnricher; output: FlowRecordWriter | undefined } {
   const enricher = new FlowEnricher({
     interfaces: () => vswitch.model.interfaces(),
-    networks: () => mapping.networks.values(),
+    // The live br-tun/provider-bridge segment map first: it wins over the mapping file.
+    networks: () => [...(datapath()?.segments.networkFacts() ?? []), ...mapping.networks.values()],
     maxPortNames: config.sflow.max_port_names,
   });
   const aggregator = new FlowAggregator({
@@ -72,11 +85,12 @@ function flowPipeline(config: Config, vswitch: VswitchSource, mapping: TenancyMa
   });
   const out = config.flows.output;
   const output = out ? FlowRecordWriter.open(out.path, out.max_buffer_bytes, out.include_counters) : undefined;
-  return { pipeline: new FlowPipeline({ enricher, aggregator, output }), aggregator, output };
+  return { pipeline: new FlowPipeline({ enricher, aggregator, output }), aggregator, enricher, output };
 }
 
-export async function startCollector(config: Config, logger: Logger): Promise<RunningCollector> {
-  const defaults = config.ovsdb.endpoint === undefined ? defaultSources() : undefined;
+/** `source` names the config file in error messages of the exporters' settings. */
+export async function startCollector(config: Config, logger: Logger, source = '(config)'): Promise<RunningCollector> {
+  const defaults = config.ovsdb.endpoint === undefined || config.datapath.rundir === undefined ? defaultSources() : undefined;
   const endpoint = config.ovsdb.endpoint ?? defaults?.endpoint ?? SYSTEM_OVSDB;
   const mapping = config.tenancy.mapping_file !== undefined
     ? loadMappingFile(config.tenancy.mapping_file)
@@ -88,7 +102,23 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
     ? new OvnNorthboundSource(ovnConfig.endpoint, tlsOf(ovnConfig.tls), resolver, () => vswitch.model.invalidate(), logger)
     : undefined;
 
-  const { pipeline, aggregator, output } = flowPipeline(config, vswitch, mapping);
+  let datapath: DatapathPoller | undefined;
+  const { pipeline, aggregator, enricher, output } = flowPipeline(config, vswitch, mapping, () => datapath);
+  const rundir = config.datapath.rundir ?? defaults?.rundir ?? SYSTEM_RUNDIR;
+  if (config.datapath.enabled) {
+    datapath = new DatapathPoller({
+      bridges: () => (vswitch.up ? vswitch.model.bridgeNames() : []),
+      interfaces: () => vswitch.model.interfaces(),
+      rundir,
+      intervalMs: config.datapath.interval_seconds * 1000,
+      timeoutMs: config.datapath.timeout_seconds * 1000,
+      maxCookiesPerBridge: config.datapath.max_cookies_per_bridge,
+      flowDump: config.datapath.flow_dump,
+      unixctl: config.datapath.unixctl,
+      onSegmentsChange: () => enricher.invalidate(),
+      logger,
+    });
+  }
   const sflow = config.sflow.enabled
     ? new SflowListener({
         listenAddress: config.sflow.listen_address,
@@ -100,14 +130,23 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
       })
     : undefined;
 
-  const registry = new PrometheusRegistry(
-    [
-      vswitch,
-      new InterfaceMetrics(vswitch.model, () => vswitch.up, config.metrics.per_interface),
-      ...(sflow ? [sflow, pipeline] : []),
-    ],
-    logger,
-  );
+  // What every exporter reports: Prometheus on scrape, OTLP and InfluxDB on their intervals.
+  const collectors: MetricCollector[] = [
+    vswitch,
+    new InterfaceMetrics(vswitch.model, () => vswitch.up, config.metrics.per_interface),
+    ...(sflow ? [sflow, pipeline] : []),
+    ...(datapath ? [datapath] : []),
+  ];
+  const systemId = vswitch.systemIdWhenSynced(10_000);
+  const otlp = config.otlp.enabled
+    ? new OtlpMetricsExporter(otlpMetricsOptions(config.otlp, source, { collectors, logger, systemId }))
+    : undefined;
+  const influx = config.influxdb.enabled
+    ? new InfluxExporter(influxExporterOptions(config.influxdb, source, { collectors, logger }))
+    : undefined;
+  // The exporters' own health goes out with the rest (they keep this array, not a copy).
+  for (const stats of [otlp?.stats, influx?.stats]) if (stats) collectors.push(stats);
+  const registry = new PrometheusRegistry(collectors, logger, { maxSeriesPerFamily: config.web.max_series_per_family });
   const status = (): StatusReport => ({
     title: `ovs-telemetry ${VERSION}`,
     healthy: vswitch.up,
@@ -119,6 +158,9 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
           ['OVN northbound', ovn ? `${ovn.endpoint} — ${ovn.up ? 'connected' : 'not connected'}` : 'not configured'],
           ['Tenancy mapping', config.tenancy.mapping_file ?? (defaults?.mapping ? 'from the lab' : 'none')],
           ['sFlow', sflow ? `${config.sflow.listen_address}/udp — ${sflow.decoded} datagrams decoded, ${sflow.health.decodeErrors} not decoded` : 'disabled'],
+          ['OpenFlow / unixctl', datapath ? `${rundir} every ${config.datapath.interval_seconds} s` : 'disabled'],
+          ['OTLP', otlp ? `${config.otlp.protocol} ${config.otlp.endpoint ?? 'default endpoint'}` : 'disabled'],
+          ['InfluxDB', influx ? `${config.influxdb.url} database ${config.influxdb.database}` : 'disabled'],
           ['Flow records', config.flows.output ? `${config.flows.output.path} — ${output?.written ?? 0} written, ${output?.dropped ?? 0} dropped` : 'not written'],
         ],
       },
@@ -141,6 +183,7 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
     registry,
     status,
     logger,
+    webConfigFile: config.web.config_file,
   });
 
   // Listeners first: a port in use fails the start before anything else runs.
@@ -156,8 +199,11 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
   vswitch.start();
   ovn?.start();
   aggregator.start();
+  datapath?.start();
+  otlp?.start();
+  influx?.start();
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  const url = `${server.secure ? 'https' : 'http'}://${host}:${address.port}`;
   logger.info({ url, ovsdb: endpoint, sflow: sflow?.address ?? null }, 'collector listening');
   return {
     url,
@@ -165,6 +211,9 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
     sflow,
     flows: aggregator,
     async stop() {
+      await otlp?.stop();
+      await influx?.stop();
+      await datapath?.stop();
       await sflow?.stop();
       aggregator.stop();
       await output?.close();
@@ -181,7 +230,9 @@ interface CollectFlags {
   ovnNb?: string;
   tenancyFile?: string;
   listen?: string;
+  webConfig?: string;
   perInterface?: boolean;
+  datapath?: boolean;
   sflow?: boolean;
   sflowListen?: string;
   sflowReceiveBuffer?: number;
@@ -198,7 +249,8 @@ export function resolveConfig(flags: CollectFlags): Config {
       ovn_northbound: flags.ovnNb === undefined ? undefined : { endpoint: flags.ovnNb },
       mapping_file: flags.tenancyFile,
     },
-    web: flags.listen === undefined ? undefined : { listen_address: flags.listen },
+    web: { listen_address: flags.listen, config_file: flags.webConfig },
+    datapath: { enabled: flags.datapath },
     metrics: flags.perInterface === undefined ? undefined : { per_interface: flags.perInterface },
     sflow: { enabled: flags.sflow, listen_address: flags.sflowListen, receive_buffer_bytes: flags.sflowReceiveBuffer },
     flows: {
@@ -235,7 +287,9 @@ export function collectCommand(): Command {
     .option('--ovn-nb <endpoint>', 'OVN northbound DB endpoint (ML2/OVN tenancy)')
     .option('--tenancy-file <file>', 'static tenancy mapping file')
     .option('--listen <address>', 'HTTP listen address for /metrics (default 127.0.0.1:9477)')
+    .option('--web-config <file>', 'exporter-toolkit web config (TLS, basic auth) for the HTTP endpoint')
     .option('--no-per-interface', 'export per-network sums only, not per-interface series')
+    .option('--no-datapath', 'do not poll OpenFlow stats and ovs-vswitchd (unixctl)')
     .option('--sflow-listen <address>', 'sFlow UDP listen address (default 127.0.0.1:6343; IPv6 as [ADDR]:PORT)')
     .option('--no-sflow', 'do not listen for sFlow')
     .option('--sflow-receive-buffer <bytes>', 'sFlow socket receive buffer to ask for (SO_RCVBUF)', wholeNumber)
@@ -246,9 +300,10 @@ export function collectCommand(): Command {
       // commander sets perInterface=true by default for --no-*; only an explicit flag overrides.
       if (cmd.getOptionValueSource('perInterface') === 'default') flags.perInterface = undefined;
       if (cmd.getOptionValueSource('sflow') === 'default') flags.sflow = undefined;
+      if (cmd.getOptionValueSource('datapath') === 'default') flags.datapath = undefined;
       const config = resolveConfig(flags);
       const logger = createLogger(config.log.level);
-      const running = await startCollector(config, logger);
+      const running = await startCollector(config, logger, flags.config ?? '(defaults)');
       await runUntilSignal(running.stop, logger);
     });
 }

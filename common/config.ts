@@ -5,6 +5,9 @@
  */
 import { z } from 'zod';
 import { readYamlFile, validate } from './yaml-file.js';
+import { influxConfigSchema } from '../exporters/influx/config.js';
+import { otlpConfigSchema } from '../exporters/otlp/config.js';
+import { webHardeningKeys } from '../exporters/prometheus/config.js';
 
 const endpointText = z
   .string()
@@ -53,8 +56,9 @@ export const configSchema = z.strictObject({
     .strictObject({
       listen_address: listenAddress.default('127.0.0.1:9477'),
       telemetry_path: z.string().startsWith('/').default('/metrics'),
+      ...webHardeningKeys,
     })
-    .default({ listen_address: '127.0.0.1:9477', telemetry_path: '/metrics' }),
+    .prefault({}),
   metrics: z
     .strictObject({
       /** Per-interface series; off keeps the per-network sums (hosts with thousands of ports). */
@@ -101,6 +105,23 @@ export const configSchema = z.strictObject({
         .optional(),
     })
     .default(FLOWS_DEFAULTS),
+  /** OpenFlow stats and ovs-vswitchd's unixctl, polled in the background. */
+  datapath: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** ovs-vswitchd's run directory (<rundir>/<bridge>.mgmt, ovs-vswitchd.pid); default the lab's or /var/run/openvswitch. */
+      rundir: z.string().min(1).optional(),
+      interval_seconds: z.number().min(1).max(3600).default(10),
+      timeout_seconds: z.number().min(0.1).max(600).default(5),
+      /** Cookies with their own flow series per bridge; the rest are summed as cookie="other". */
+      max_cookies_per_bridge: z.number().int().min(0).max(100_000).default(50),
+      /** Dump every bridge's flows (per-cookie sums and the VNI/VLAN → network map). */
+      flow_dump: z.boolean().default(true),
+      unixctl: z.boolean().default(true),
+    })
+    .prefault({}),
+  otlp: otlpConfigSchema.prefault({}),
+  influxdb: influxConfigSchema.prefault({}),
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .default({ level: 'info' }),

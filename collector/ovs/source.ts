@@ -52,6 +52,23 @@ export class VswitchSource implements MetricCollector {
     return this.client.connected && this.replica.synced;
   }
 
+  /** The OVS system-id once the first sync is in, or '' if none came within `timeoutMs`. */
+  systemIdWhenSynced(timeoutMs: number): Promise<string> {
+    if (this.up) return Promise.resolve(this.model.systemId);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.replica.off('synced', onSynced);
+        resolve('');
+      }, timeoutMs);
+      timer.unref();
+      const onSynced = (): void => {
+        clearTimeout(timer);
+        resolve(this.model.systemId);
+      };
+      this.replica.once('synced', onSynced);
+    });
+  }
+
   get lastChangeMs(): number {
     return this.lastChange;
   }

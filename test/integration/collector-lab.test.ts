@@ -101,6 +101,18 @@ describe('collector on the lab', () => {
     }
   }, 60_000);
 
+  it('polls OpenFlow and ovs-vswitchd in the background: tables, datapath and the VNI → network map', async () => {
+    const { series } = await waitForScrape(collector.url, (s) =>
+      seriesOf(s, 'ovs_openflow_table_active_flows', { bridge: 'br-tun' }).length > 0
+      && seriesOf(s, 'ovs_datapath_lookup_hits_total').length > 0
+      && seriesOf(s, 'ovs_network_segment_info').length >= 2, 25_000, 500);
+    for (const network of lab.networks) {
+      const [segment] = seriesOf(series, 'ovs_network_segment_info', { segmentation_id: String(network.segmentation_id) });
+      expect(segment.labels).toMatchObject({ network_id: network.id, project_id: network.project_id });
+    }
+    expect(seriesOf(series, 'ovs_telemetry_scrape_collector_success', { collector: 'datapath' })[0].value).toBe(1);
+  });
+
   it('a port added with ovs-vsctl appears within 2 s, and is gone within 2 s of its removal', async () => {
     const port = `${PREFIX}-probe0`;
     await vsctl('add-port', 'br-int', port, '--', 'set', 'Interface', port, 'type=internal', 'external_ids:iface-id=probe-port-id');
