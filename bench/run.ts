@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { benchIpfixDecode } from './ipfix-decode.js';
 import { benchOpenflowDump } from './openflow-dump.js';
 import { benchOvsdbSync } from './ovsdb-sync.js';
 import { benchSflowIngest } from './sflow-ingest.js';
@@ -21,6 +22,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   'ovsdb-sync': benchOvsdbSync,
   'sflow-ingest': benchSflowIngest,
   'openflow-dump': benchOpenflowDump,
+  'ipfix-decode': benchIpfixDecode,
 };
 
 const wanted = process.argv.slice(2);
