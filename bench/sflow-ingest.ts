@@ -16,7 +16,7 @@
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../common/log.js';
@@ -36,25 +36,35 @@ const DECODE_SECONDS = 3;
 const RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
 const TRIAL_SECONDS = 2;
 const START_RATE = 10_000;
-const MAX_TRIALS = 9;
+const MAX_TRIALS = 12;
+const WARM_UP_RATE = 5_000;
 /** Stop refining when the lowest lossy rate is within this factor of the highest loss-free one. */
 const RESOLUTION = 1.08;
 
 // ------------------------------------------------------------------ part 1: one core
 
+/**
+ * Samples per second of `handle` over the capture: the best of 0.5 s windows over
+ * DECODE_SECONDS (the machine is shared with other work: the least disturbed window is the one
+ * that shows what one core does).
+ */
 function samplesPerSecond(datagrams: readonly Uint8Array[], samplesPerPass: number, handle: (d: Uint8Array) => void): number {
   const pass = () => {
     for (const d of datagrams) handle(d);
   };
   for (let i = 0; i < 3000; i++) pass(); // let the JIT settle
-  let passes = 0;
-  const start = process.hrtime.bigint();
-  const budget = BigInt(DECODE_SECONDS * 1e9);
-  while (process.hrtime.bigint() - start < budget) {
-    for (let i = 0; i < 100; i++) pass();
-    passes += 100;
+  let best = 0;
+  const end = performance.now() + DECODE_SECONDS * 1000;
+  while (performance.now() < end) {
+    let passes = 0;
+    const start = performance.now();
+    while (performance.now() - start < 500) {
+      for (let i = 0; i < 50; i++) pass();
+      passes += 50;
+    }
+    best = Math.max(best, (passes * samplesPerPass) / ((performance.now() - start) / 1000));
   }
-  return Math.round((passes * samplesPerPass) / (Number(process.hrtime.bigint() - start) / 1e9));
+  return Math.round(best);
 }
 
 function decodeAggregate(lab: OvsLab): { pipeline: number; decodeOnly: number; samplesPerDatagram: number } {
@@ -307,15 +317,26 @@ async function trial(sender: ChildProcess, r: Receiver, rate: number): Promise<T
   };
 }
 
-/** The highest loss-free rate by steps: up by 1.5x until a loss, then halving the interval. */
+/**
+ * The highest loss-free rate by steps: up by 1.5x until a loss, then halving the interval. A
+ * warm-up replay first (the JIT of a Node receiver), and a lossy rate is tried twice: on a
+ * shared machine one stall of the receiver's core is not its capacity.
+ */
 async function maxLossless(sender: ChildProcess, r: Receiver): Promise<{ rate: number; senderLimited: boolean; trials: Trial[] }> {
+  await request<ReplayResult>(sender, { port: r.port, rate: WARM_UP_RATE, seconds: TRIAL_SECONDS } satisfies ReplayCommand);
+  await r.flush?.();
+  await sleep(500);
   const trials: Trial[] = [];
   let good = 0;
   let bad = Infinity;
   let rate = START_RATE;
   let senderLimited = false;
   while (trials.length < MAX_TRIALS) {
-    const t = await trial(sender, r, rate);
+    let t = await trial(sender, r, rate);
+    if (!t.ok) {
+      trials.push(t);
+      t = await trial(sender, r, rate);
+    }
     trials.push(t);
     process.stderr.write(`  ${r.name}: ${rate}/s -> sent ${t.sent} at ${t.achieved}/s, counted ${t.counted}/${t.expected}, kernel drops ${t.kernelDrops}: ${t.ok ? 'no loss' : 'LOSS'}\n`);
     if (t.ok) good = Math.max(good, t.achieved);
@@ -332,6 +353,7 @@ async function maxLossless(sender: ChildProcess, r: Receiver): Promise<{ rate: n
 }
 
 export async function benchSflowIngest(): Promise<BenchResult> {
+  const loadStart = loadavg()[0].toFixed(2);
   const lab = loadOvsLab();
   const one = decodeAggregate(lab);
   process.stderr.write(`  decode only ${one.decodeOnly}/s, decode+enrich+aggregate ${one.pipeline} samples/s\n`);
@@ -366,6 +388,7 @@ export async function benchSflowIngest(): Promise<BenchResult> {
     return {
       name: 'sflow-ingest',
       figures: {
+        load_average_1m: `${loadStart} at the start, ${loadavg()[0].toFixed(2)} at the end (2 cores)`,
         capture: `ovs-lab/sflow.pcap: ${lab.datagrams.length} OVS datagrams, ${one.samplesPerDatagram.toFixed(2)} samples each`,
         decode_only_samples_per_s: one.decodeOnly,
         decode_enrich_aggregate_samples_per_s: one.pipeline,

@@ -135,6 +135,7 @@ export class FlowAggregator {
   private readonly overflowSlot = new NetworkSlot(OVERFLOW, OVERFLOW);
   private readonly unknownSlot: NetworkSlot;
   private readonly talkerKeys = new TalkerKeys();
+  private lastSlot: NetworkSlot;
   private timer: NodeJS.Timeout | null = null;
   /** Samples counted under "overflow" because max_networks was reached. */
   overflowSamples = 0;
@@ -143,6 +144,7 @@ export class FlowAggregator {
     // Always present and outside the cap: what cannot be attributed is never dropped.
     this.unknownSlot = new NetworkSlot(UNKNOWN, UNKNOWN);
     this.slots.set(UNKNOWN, this.unknownSlot);
+    this.lastSlot = this.unknownSlot;
   }
 
   /** Starts the talker window timer. */
@@ -239,6 +241,15 @@ export class FlowAggregator {
   }
 
   private slot(networkId: string, projectId: string): NetworkSlot {
+    // Consecutive samples are mostly of one network: compare references before hashing.
+    const last = this.lastSlot;
+    if (last.networkId === networkId && last.projectId === projectId) return last;
+    const found = this.findOrAdd(networkId, projectId);
+    this.lastSlot = found;
+    return found;
+  }
+
+  private findOrAdd(networkId: string, projectId: string): NetworkSlot {
     const slot = this.slots.get(networkId);
     if (slot !== undefined && slot.projectId === projectId) return slot;
     return this.otherProjects.get(networkId)?.get(projectId) ?? this.addSlot(networkId, projectId);

@@ -48,6 +48,9 @@ export class TenancyIndex {
   private readonly byVni = new Map<number, NetworkRef>();
   private readonly byLocalVlan = new Map<number, NetworkRef>();
   private readonly byProviderVlan = new Map<number, NetworkRef>();
+  // The last network's MAC map: records come in runs of one network.
+  private lastNetworkId = '';
+  private lastNetworkMacs: ReadonlyMap<string, InterfaceState> | undefined = undefined;
 
   constructor(interfaces: readonly InterfaceState[], networks: Iterable<NetworkFacts> = []) {
     const refs = new Map<string, NetworkRef>();
@@ -102,7 +105,13 @@ export class TenancyIndex {
 
   /** The port with this MAC: within `networkId` when given, else host-wide if unambiguous. */
   interfaceByMac(mac: string, networkId: string | undefined): InterfaceState | undefined {
-    if (networkId !== undefined) return this.byNetworkMac.get(networkId)?.get(mac);
+    if (networkId !== undefined) {
+      if (networkId !== this.lastNetworkId) {
+        this.lastNetworkId = networkId;
+        this.lastNetworkMacs = this.byNetworkMac.get(networkId);
+      }
+      return this.lastNetworkMacs?.get(mac);
+    }
     const iface = this.byMac.get(mac);
     return iface === AMBIGUOUS ? undefined : iface;
   }

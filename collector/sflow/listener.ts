@@ -95,8 +95,12 @@ export class SflowListener implements MetricCollector {
   private bound: BoundAddress | null = null;
   private socketStats: UdpSocketStats | null = null;
   private receiveBuffer = 0;
-  private lastMs = 0;
-  private lastNs = 0n;
+  /** Receive time of the current batch of datagrams (see receiveTimeNs). */
+  private batchNs = 0n;
+  private batchTimed = false;
+  private readonly endBatch = (): void => {
+    this.batchTimed = false;
+  };
 
   constructor(private readonly opts: SflowListenerOptions) {
     this.health = new SflowHealth({ maxAgents: opts.maxAgents, maxSources: opts.maxSources });
@@ -147,12 +151,7 @@ export class SflowListener implements MetricCollector {
   /** One datagram from `exporter` (its UDP source address): what the socket handler does. */
   handle(buf: Uint8Array, exporter: string): void {
     this.received++;
-    const ms = Date.now();
-    if (ms !== this.lastMs) {
-      this.lastMs = ms;
-      this.lastNs = BigInt(ms) * 1_000_000n;
-    }
-    this.ctx.timeReceivedNs = this.lastNs;
+    this.ctx.timeReceivedNs = this.receiveTimeNs();
     const t = this.tracking;
     t.headerDone = false;
     t.agent = null;
@@ -163,6 +162,19 @@ export class SflowListener implements MetricCollector {
     } catch (err) {
       this.failed(err, exporter);
     }
+  }
+
+  /**
+   * One clock read per event-loop turn: libuv hands the socket's queued datagrams over in one
+   * turn, so they share the time it was read at (a clock read per datagram was 3% of the work).
+   */
+  private receiveTimeNs(): bigint {
+    if (!this.batchTimed) {
+      this.batchTimed = true;
+      this.batchNs = BigInt(Date.now()) * 1_000_000n;
+      setImmediate(this.endBatch);
+    }
+    return this.batchNs;
   }
 
   private failed(err: unknown, exporter: string): void {
