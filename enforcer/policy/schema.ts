@@ -120,14 +120,8 @@ export const enforcerConfigSchema = z.strictObject({
       rundir: z.string().min(1).optional(),
       /** How often flows and meters are read back to find drift (OVSDB changes are seen at once). */
       poll_ms: z.number().int().min(100).max(60_000).default(1000),
-      /**
-       * Neutron's br-int table-0 flow `reg3=0 → set_queue:0` in front of linux-htb QoS. Not needed
-       * on the userspace datapath (traffic without a queue goes to htb's default class, queue 0,
-       * and is limited just the same: measured with iperf3), so off by default.
-       */
-      set_queue_flow: z.boolean().default(false),
     })
-    .default({ poll_ms: 1000, set_queue_flow: false }),
+    .default({ poll_ms: 1000 }),
   /** ML2/OVN: write OVN northbound QoS rows instead of changing the local OVS. */
   ovn: z
     .strictObject({
@@ -154,6 +148,8 @@ export const enforcerConfigSchema = z.strictObject({
   web: z
     .strictObject({
       listen_address: listenAddress.default('127.0.0.1:9478'),
+      /** exporter-toolkit web config (TLS, basic auth on every path, headers); absent = plain HTTP. */
+      config_file: z.string().min(1).optional(),
       /** Largest webhook body accepted. */
       max_body_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
     })

@@ -55,7 +55,7 @@ describe('enforcer policy files', () => {
     expect(minimal.web.listen_address).toBe('127.0.0.1:9478');
     expect(minimal.bridges).toEqual(['br-int']);
     expect(minimal.safety.max_changes_per_minute).toBe(600);
-    expect(minimal.openflow.set_queue_flow).toBe(false);
+    expect(minimal.openflow.poll_ms).toBe(1000);
   });
 
   it('an inline document names its source in errors', () => {

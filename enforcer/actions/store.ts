@@ -1,0 +1,151 @@
+/**
+ * Active alert actions (throttles): what Alertmanager asked for, with reason, source and expiry.
+ * Kept in a state file written atomically (temporary file, fsync, rename, fsync of the directory),
+ * so a crash or `kill -9` at any moment leaves either the old or the new state, never a torn one;
+ * after a restart the throttles and their expiries are exactly as they were.
+ *
+ * One firing of an alert (same mapping, fingerprint and startsAt) is one action: repeats while it
+ * is active are no-ops, and after its TTL ended it is not applied again (the TTL is the longest a
+ * throttle lasts); a new firing (a new startsAt) is a new action.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { TelemetryError } from '../../common/errors.js';
+import type { Limits } from '../policy/limits.js';
+import type { ThrottleRef } from '../policy/resolve.js';
+
+const bandwidth = z.object({ kbps: z.number(), burstKb: z.number(), mechanism: z.string() });
+const packets = z.object({ pps: z.number(), burstPackets: z.number() });
+const limitsSchema = z.object({
+  egress: bandwidth.extend({ mechanism: z.enum(['policing', 'meter']) }).optional(),
+  ingress: bandwidth.extend({ mechanism: z.enum(['htb', 'meter']) }).optional(),
+  egressPackets: packets.optional(),
+  ingressPackets: packets.optional(),
+  dscpMark: z.number().int().optional(),
+});
+
+const actionSchema = z.object({
+  id: z.string(),
+  mapping: z.string(),
+  alertname: z.string(),
+  fingerprint: z.string(),
+  startsAt: z.string(),
+  labels: z.record(z.string(), z.string()),
+  reason: z.string(),
+  source: z.string(),
+  targetLabel: z.enum(['neutron_port_id', 'network_id', 'project_id', 'interface']),
+  targetValue: z.string(),
+  limits: limitsSchema,
+  appliedAt: z.number(),
+  expiresAt: z.number(),
+});
+
+const finishedSchema = z.object({ id: z.string(), startsAt: z.string(), endedAt: z.number(), how: z.enum(['resolved', 'expired']) });
+
+const stateSchema = z.object({
+  format: z.literal(1),
+  actions: z.array(actionSchema),
+  finished: z.array(finishedSchema),
+});
+
+export type AlertAction = z.infer<typeof actionSchema> & ThrottleRef & { readonly limits: Limits };
+type Finished = z.infer<typeof finishedSchema>;
+
+/** Ended actions remembered (so a late repeat of an expired firing is not re-applied), newest kept. */
+const MAX_FINISHED = 10_000;
+
+export type FireResult = 'applied' | 'duplicate' | 'already_expired';
+
+export class ActionStore {
+  private readonly actions = new Map<string, AlertAction>();
+  private finished: Finished[] = [];
+
+  /** Loads the state file if there is one (a corrupt file stops the start: throttles must not be lost silently). */
+  constructor(private readonly file: string | null) {
+    if (file === null) return;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new TelemetryError('CONFIG_UNREADABLE', `${file}: cannot read the enforcer state: ${(err as Error).message}`, { cause: err });
+    }
+    let parsed: z.infer<typeof stateSchema>;
+    try {
+      parsed = stateSchema.parse(JSON.parse(text));
+    } catch (err) {
+      throw new TelemetryError('CONFIG_INVALID', `${file}: the enforcer state file is corrupt (${(err as Error).message.split('\n')[0]}); move it away to start without the throttles it holds`, { cause: err });
+    }
+    for (const a of parsed.actions) this.actions.set(a.id, a as AlertAction);
+    this.finished = parsed.finished;
+  }
+
+  active(): readonly AlertAction[] {
+    return [...this.actions.values()];
+  }
+
+  get(id: string): AlertAction | undefined {
+    return this.actions.get(id);
+  }
+
+  /** Epoch ms of the next expiry, or null. */
+  nextExpiry(): number | null {
+    let next: number | null = null;
+    for (const a of this.actions.values()) if (next === null || a.expiresAt < next) next = a.expiresAt;
+    return next;
+  }
+
+  fire(action: AlertAction): FireResult {
+    if (this.actions.has(action.id)) return 'duplicate';
+    if (this.finished.some((f) => f.id === action.id && f.startsAt === action.startsAt && f.how === 'expired')) return 'already_expired';
+    this.actions.set(action.id, action);
+    this.save();
+    return 'applied';
+  }
+
+  /** Ends an action because its alert resolved; null when it was not active. */
+  resolve(id: string, now: number): AlertAction | null {
+    return this.end(id, now, 'resolved');
+  }
+
+  /** Ends every action whose TTL has passed. */
+  expire(now: number): AlertAction[] {
+    const due = [...this.actions.values()].filter((a) => a.expiresAt <= now);
+    for (const a of due) this.end(a.id, now, 'expired', false);
+    if (due.length > 0) this.save();
+    return due;
+  }
+
+  private end(id: string, now: number, how: Finished['how'], save = true): AlertAction | null {
+    const action = this.actions.get(id);
+    if (!action) return null;
+    this.actions.delete(id);
+    this.finished.push({ id, startsAt: action.startsAt, endedAt: now, how });
+    if (this.finished.length > MAX_FINISHED) this.finished = this.finished.slice(-MAX_FINISHED);
+    if (save) this.save();
+    return action;
+  }
+
+  /** Writes the whole state to a temporary file, flushes it, renames it over the old one, flushes the directory. */
+  private save(): void {
+    if (this.file === null) return;
+    const body = `${JSON.stringify({ format: 1, actions: [...this.actions.values()], finished: this.finished }, null, 1)}\n`;
+    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      writeSync(fd, body);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.file);
+    const dir = openSync(dirname(this.file), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+  }
+}
