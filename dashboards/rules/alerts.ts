@@ -22,6 +22,8 @@ export const ALERT_THRESHOLDS = Object.freeze({
   portDropsPerSecond: 100,
   sflowLossRatio: 0.01,
   enforcerDriftPerHour: 10,
+  /** The reconcile runs at least every OpenFlow poll (1 s by default). */
+  enforcerReconcileAgeSeconds: 300,
   /** ovs-vswitchd evicts datapath flows at its flow limit. */
   flowLimitRatio: 0.9,
 });
@@ -44,6 +46,8 @@ export const ALERT_NAMES = Object.freeze({
   enforcerDown: `${ALERT_NAME_PREFIX}EnforcerDown`,
   enforcerFailing: `${ALERT_NAME_PREFIX}EnforcerActionsFailing`,
   enforcerDrift: `${ALERT_NAME_PREFIX}EnforcerDriftRepeated`,
+  enforcerBlind: `${ALERT_NAME_PREFIX}EnforcerOvsUnreachable`,
+  enforcerStalled: `${ALERT_NAME_PREFIX}EnforcerReconcileStalled`,
 });
 
 /** The alerts the enforcer acts on (Alertmanager routes these to the host's enforcer). */
@@ -128,7 +132,7 @@ function datapathAlerts(): AlertingRule[] {
 }
 
 function enforcerAlerts(): AlertingRule[] {
-  const actions = ENFORCER_METRICS.actions;
+  const { actions, up, lastReconcile } = ENFORCER_METRICS;
   return [
     alert(ALERT_NAMES.enforcerDown, `${prometheusSel('up', { job: eq(SCRAPE_JOBS.enforcer) })} == 0`, '2m', 'critical',
       'ovs-telemetry enforcer on {{ $labels.host }} is down',
@@ -139,6 +143,12 @@ function enforcerAlerts(): AlertingRule[] {
     alert(ALERT_NAMES.enforcerDrift, `${increase(ENFORCER_METRICS.reconcileDrift, {}, '1h')} > ${ALERT_THRESHOLDS.enforcerDriftPerHour}`, '0m', 'warning',
       'Enforced OVS state keeps drifting on {{ $labels.host }}',
       `The enforcer on {{ $labels.host }} repaired its rows more than ${ALERT_THRESHOLDS.enforcerDriftPerHour} times in an hour: something else (an agent, an operator) keeps changing them.`),
+    alert(ALERT_NAMES.enforcerBlind, `${sel(up)} == 0`, '2m', 'critical',
+      'The enforcer on {{ $labels.host }} does not see OVS',
+      'The enforcer on {{ $labels.host }} has no synchronised OVSDB replica: it can neither apply nor restore limits.'),
+    alert(ALERT_NAMES.enforcerStalled, `time() - ${sel(lastReconcile)} > ${ALERT_THRESHOLDS.enforcerReconcileAgeSeconds}`, '5m', 'warning',
+      'The enforcer on {{ $labels.host }} has not reconciled for {{ $value | humanizeDuration }}',
+      'Its reconcile runs on every OVSDB change, OpenFlow poll and alert; none finished for a while, so new throttles and restores wait.'),
   ];
 }
 

@@ -6,7 +6,9 @@
  * values must include the lab's host, project, network, port and agent), then each panel's
  * PromQL with the variables substituted: it must parse and return data, except the few panels
  * listed in NO_DATA_HERE, which must parse and return nothing (so the list stays honest).
- * Then every recording and alert rule must evaluate cleanly in that Prometheus.
+ * The enforcer runs too (a static policy on a lab network with one port limited by "someone
+ * else", and a throttle from an alert posted to its webhook as Alertmanager would), and the collector pushes OTLP to a test receiver, so
+ * their panels have data. Then every recording and alert rule must evaluate cleanly.
  * compute-1 of the lab runs in the root namespace: this file takes the lab lock.
  */
 import { execFile } from 'node:child_process';
@@ -22,14 +24,17 @@ import type { Dataquery } from '@grafana/grafana-foundation-sdk/prometheus';
 import { parseConfig } from '../../common/config.js';
 import { silentLogger } from '../../common/log.js';
 import { startCollector, type RunningCollector } from '../../cli/collect.js';
+import { startEnforcer, type RunningEnforcer } from '../../cli/enforce.js';
+import { compileEnforcerConfig } from '../../enforcer/policy/compile.js';
+import { ENFORCER_METRICS } from '../../common/metrics-enforcer.js';
 import { BOARDS, dashboards } from '../../dashboards/index.js';
 import { SCRAPE_JOBS } from '../../dashboards/panels/promql.js';
-import { ALERT_RULES_FILE, alertRules, RECORDING_RULES_FILE, recordedRate, recordingRules } from '../../dashboards/rules/index.js';
+import { ALERT_NAMES, ALERT_RULES_FILE, alertRules, RECORDING_RULES_FILE, recordedRate, recordingRules } from '../../dashboards/rules/index.js';
 import { METRICS } from '../../common/metrics.js';
 import { DATAPATH_METRICS } from '../../common/metrics-datapath.js';
 import { labDown, labUp, runTraffic, type LabState } from '../../lab/index.js';
 import { acquireLabLock } from '../helpers/lab-lock.js';
-import { freeTcpPort } from '../helpers/ovsdb-server.js';
+import { OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { startPrometheus, type Prometheus } from '../helpers/prometheus.js';
 
 const run = promisify(execFile);
@@ -46,19 +51,14 @@ const NO_DATA_HERE: Readonly<Record<string, Readonly<Record<string, string>>>> =
     'Datapath thread load': 'the lab\'s userspace datapath runs no PMD threads (no DPDK): its main thread reports packets but no cycle counts',
   },
   [BOARDS.flows.uid]: {
-    'Exporter delivery': 'no OTLP or InfluxDB exporter is configured in this test (their own tests cover them)',
-    'Exporter buffer fill': 'no OTLP or InfluxDB exporter is configured in this test',
-    'Time since last successful export': 'no OTLP or InfluxDB exporter is configured in this test',
     'Series left out of /metrics': 'the cardinality guard counts only once a family passes web.max_series_per_family; the lab stays far below it',
   },
   [BOARDS.enforcer.uid]: {
-    'Policies in force': 'no enforcer runs here: its metrics come from `ovs-telemetry enforce`, which is not wired into the CLI yet',
-    'Policies and throttles per host': 'no enforcer runs here',
-    'Actions by result': 'no enforcer runs here',
-    'Drift repairs': 'no enforcer runs here',
-    'Bandwidth alerts firing': 'no bandwidth alert fires: the lab\'s iperf3 flows stay far below 800 Mbit/s, and the alerts wait 2 minutes',
+    'Bandwidth alerts firing': 'no bandwidth alert fires in Prometheus: the lab\'s iperf3 flows stay far below 800 Mbit/s, and the alerts wait 2 minutes (the enforcer gets its alert straight on its webhook here)',
   },
 };
+
+const WEBHOOK_TOKEN = 'dashboards-lab-test-webhook-token';
 
 /** What Grafana would put in for its own variables (1 s scrapes: four of them and more). */
 const GRAFANA_TIME = { __rate_interval: '20s', __range: '2m', __interval: '2s' } as const;
@@ -91,6 +91,9 @@ describe('every panel of every board against a real Prometheus scraping the coll
   let dir: string;
   let lab: LabState;
   let collector: RunningCollector | undefined;
+  let enforcer: RunningEnforcer | undefined;
+  let receiver: OtlpReceiver | undefined;
+  let vm: LabState['vms'][number];
   let prom: Prometheus | undefined;
   let values: Record<string, string>;
   let releaseLock: (() => void) | undefined;
@@ -103,16 +106,31 @@ describe('every panel of every board against a real Prometheus scraping the coll
     const unused = await freeUdpPort();
     lab = await labUp({ dir, prefix: PREFIX, sflowTarget: `127.0.0.1:${sflowPort}`, ipfixTarget: `127.0.0.1:${unused}`, netflowTarget: `127.0.0.1:${unused}` });
     process.env.OVS_TELEMETRY_LAB_DIR = dir;
+    receiver = new OtlpReceiver();
     collector = await startCollector(parseConfig({
       web: { listen_address: '127.0.0.1:0' },
       sflow: { listen_address: `127.0.0.1:${sflowPort}` },
       flows: { output: { path: join(dir, 'flows.jsonl') } },
+      otlp: { enabled: true, endpoint: await receiver.listenHttp(), interval_seconds: 1 },
+    }, 'test'), silentLogger);
+    // A VM whose network has another VM here; that neighbour's port gets a limit set by "someone
+    // else" (as Neutron's own QoS would), which the enforcer reports and leaves alone.
+    const local = lab.vms.filter((v) => v.host === lab.hosts[0].name);
+    vm = local.find((v) => local.some((o) => o !== v && o.network_id === v.network_id))!;
+    const neighbour = local.find((o) => o !== vm && o.network_id === vm.network_id)!;
+    await run('ovs-vsctl', [`--db=${lab.ovsdb}`, 'set', 'Interface', neighbour.interface, 'ingress_policing_rate=100000']);
+    enforcer = await startEnforcer(compileEnforcerConfig({
+      state_dir: join(dir, 'enforcer'),
+      web: { listen_address: '127.0.0.1:0' },
+      webhook: { auth: { bearer_token: WEBHOOK_TOKEN } },
+      // Limits far above the lab's traffic (and ingress policing has no effect on this kernel).
+      policies: [{ name: 'lab-network', match: { network_id: vm.network_id }, limits: { egress: { max_kbps: 5_000_000 } } }],
+      alerts: [{ name: 'throttle-port', alertname: ALERT_NAMES.portBandwidth, labels: { direction: 'egress' }, target: 'neutron_port_id', limits: { egress: { max_kbps: 4_000_000 } }, ttl: '1h' }],
     }, 'test'), silentLogger);
     // A meter on br-int, as the enforcer makes them, so the meter panels have a meter to show.
     await run('ovs-ofctl', ['-O', 'OpenFlow13', 'add-meter', `unix:${lab.rundir}/br-int.mgmt`, 'meter=1,kbps,band=type=drop,rate=1000000']);
 
-    // The shipped scrape config and rules; scraping and evaluating every second. No enforcer
-    // runs: its target is a port nobody listens on.
+    // The shipped scrape config and rules; scraping and evaluating every second.
     const config = parse(readFileSync(join(DEPLOY_PROMETHEUS, 'prometheus.yml'), 'utf8')) as {
       global: Record<string, string>; rule_files: string[]; alerting?: unknown;
       scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
@@ -120,7 +138,7 @@ describe('every panel of every board against a real Prometheus scraping the coll
     config.global = { scrape_interval: '1s', evaluation_interval: '1s' };
     config.rule_files = [RECORDING_RULES_FILE, ALERT_RULES_FILE].map((f) => join(DEPLOY_PROMETHEUS, 'rules', f));
     delete config.alerting;
-    const targets: Record<string, string> = { [SCRAPE_JOBS.collector]: new URL(collector.url).host, [SCRAPE_JOBS.enforcer]: `127.0.0.1:${await freeTcpPort()}` };
+    const targets: Record<string, string> = { [SCRAPE_JOBS.collector]: new URL(collector.url).host, [SCRAPE_JOBS.enforcer]: new URL(enforcer.url).host };
     for (const job of config.scrape_configs) job.static_configs = [{ targets: [targets[job.job_name]] }];
     prom = await startPrometheus(stringify(config));
     // Prometheus hands targets to its scrapers every 5 s: the traffic waits for a first scrape.
@@ -130,13 +148,15 @@ describe('every panel of every board against a real Prometheus scraping the coll
     await waitFor(async () => (await prom!.query(`${DATAPATH_METRICS.pollSuccess.name}{source="openflow"}`)).length > 0, 30_000, 'an OpenFlow poll in Prometheus');
     // One datagram that is not sFlow: the decode-error panel gets its series.
     await sendUdp(sflowPort, Buffer.from('not an sFlow datagram'));
+    // A bandwidth alert for the VM's port, as Alertmanager posts it: the enforcer throttles the port.
+    await postAlert(enforcer.url, { alertname: ALERT_NAMES.portBandwidth, direction: 'egress', host: '127.0.0.1', interface: vm.interface, neutron_port_id: vm.neutron_port_id, network_id: vm.network_id, project_id: vm.project_id, severity: 'warning' });
 
     await runTraffic(lab, { seconds: 3 });
     // Sampled traffic and the datapath poller's second poll are in Prometheus.
     await waitFor(async () => (await prom!.query(`sum(rate(${METRICS.flowTopTalkerBytes.name}[20s])) > 0`)).length > 0, 30_000, 'sampled traffic in Prometheus');
     await waitFor(async () => (await prom!.query(METRICS.sflowDecodeErrors.name)).length > 0, 10_000, 'the decode error in Prometheus');
 
-    const vm = lab.vms.find((v) => v.host === lab.hosts[0].name)!;
+    await waitFor(async () => (await prom!.query(`${ENFORCER_METRICS.policiesActive.name}{source="alert"} == 1`)).length > 0, 10_000, 'the throttle in Prometheus');
     values = { host: '127.0.0.1', project: vm.project_id, network: vm.network_id, interface: vm.interface, agent: '127.0.0.1' };
   }, 300_000);
 
@@ -144,7 +164,9 @@ describe('every panel of every board against a real Prometheus scraping the coll
     process.env.OVS_TELEMETRY_LAB_DIR = previousLabDir;
     if (previousLabDir === undefined) delete process.env.OVS_TELEMETRY_LAB_DIR;
     await prom?.stop();
+    await enforcer?.stop();
     await collector?.stop();
+    await receiver?.close();
     if (dir) {
       await labDown(dir);
       rmSync(dir, { recursive: true, force: true });
@@ -207,7 +229,6 @@ describe('every panel of every board against a real Prometheus scraping the coll
     expect(rules.groups.flatMap((g) => g.rules)).toHaveLength(expected.reduce((n, g) => n + g.rules.length, 0));
     for (const rule of alertRules().flatMap((g) => g.rules)) await prom!.query(rule.expr);
 
-    const vm = lab.vms.find((v) => v.interface === values.interface)!;
     const [port] = await prom!.query(`${recordedRate('port', METRICS.interfaceReceiveBytes)}{interface="${vm.interface}"}`);
     expect(port.metric).toMatchObject({ host: '127.0.0.1', neutron_port_id: vm.neutron_port_id, network_id: vm.network_id, project_id: vm.project_id });
     const network = await prom!.query(`${recordedRate('network', METRICS.networkReceiveBytes)}{network_id="${vm.network_id}"}`);
@@ -227,6 +248,16 @@ async function sendUdp(port: number, payload: Buffer): Promise<void> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve, reject) => socket.send(payload, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
   socket.close();
+}
+
+/** POSTs one firing alert to the enforcer's webhook (Alertmanager webhook payload v4). */
+async function postAlert(enforcerUrl: string, labels: Record<string, string>): Promise<void> {
+  const payload = {
+    version: '4', status: 'firing', receiver: 'enforcer', groupKey: '{}', truncatedAlerts: 0,
+    alerts: [{ status: 'firing', labels, startsAt: new Date().toISOString(), fingerprint: 'dashboards-lab-test' }],
+  };
+  const res = await fetch(`${enforcerUrl}/alertmanager`, { method: 'POST', headers: { authorization: `Bearer ${WEBHOOK_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+  if (!res.ok) throw new Error(`POST /alertmanager: HTTP ${res.status} ${await res.text()}`);
 }
 
 async function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
