@@ -36,7 +36,7 @@ const DECODE_SECONDS = 3;
 const RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
 const TRIAL_SECONDS = 2;
 const START_RATE = 10_000;
-const MAX_TRIALS = 12;
+const MAX_TRIALS = 16;
 const WARM_UP_RATE = 5_000;
 /** A rate is lossy when every one of these trials at it loses. */
 const TRIES_PER_RATE = 3;
@@ -320,38 +320,62 @@ async function trial(sender: ChildProcess, r: Receiver, rate: number): Promise<T
 }
 
 /**
- * The highest loss-free rate by steps: up by 1.5x until a loss, then halving the interval. A
- * warm-up replay first (the JIT of a Node receiver), and a lossy rate is tried again (up to
- * TRIES_PER_RATE): on a shared machine one stall of the receiver's core is not its capacity.
+ * The search for one receiver's highest loss-free rate: up by 1.5x until a loss, then halving
+ * the interval. A lossy rate is tried again (up to TRIES_PER_RATE): on a shared machine one
+ * stall of the receiver's core is not its capacity.
  */
-async function maxLossless(sender: ChildProcess, r: Receiver): Promise<{ rate: number; senderLimited: boolean; trials: Trial[] }> {
-  await request<ReplayResult>(sender, { port: r.port, rate: WARM_UP_RATE, seconds: TRIAL_SECONDS } satisfies ReplayCommand);
-  await r.flush?.();
-  await sleep(500);
-  const trials: Trial[] = [];
-  let good = 0;
-  let bad = Infinity;
-  let rate = START_RATE;
-  let senderLimited = false;
-  while (trials.length < MAX_TRIALS) {
-    let t = await trial(sender, r, rate);
-    for (let retry = 1; !t.ok && retry < TRIES_PER_RATE; retry++) {
-      trials.push(t);
-      t = await trial(sender, r, rate);
-    }
-    trials.push(t);
-    process.stderr.write(`  ${r.name}: ${rate}/s -> sent ${t.sent} at ${t.achieved}/s, counted ${t.counted}/${t.expected}, kernel drops ${t.kernelDrops}: ${t.ok ? 'no loss' : 'LOSS'}\n`);
-    if (t.ok) good = Math.max(good, t.achieved);
-    else bad = Math.min(bad, rate);
-    if (t.achieved < 0.9 * rate) {
-      // The sender cannot go faster: what the receiver took is a lower bound.
-      senderLimited = t.ok;
-      break;
-    }
-    if (bad !== Infinity && good > 0 && bad / good < RESOLUTION) break;
-    rate = Math.round(bad === Infinity ? rate * 1.5 : good > 0 ? (good + bad) / 2 : bad / 2);
+class RateSearch {
+  readonly trials: Trial[] = [];
+  good = 0;
+  senderLimited = false;
+  private bad = Infinity;
+  private rate = START_RATE;
+  private tries = 0;
+  private done = false;
+
+  constructor(readonly receiver: Receiver) {}
+
+  /** The next rate to try, or null when the search is over. */
+  next(): number | null {
+    return this.done || this.trials.length >= MAX_TRIALS ? null : this.rate;
   }
-  return { rate: good, senderLimited, trials };
+
+  record(t: Trial): void {
+    this.trials.push(t);
+    this.tries++;
+    process.stderr.write(`  ${this.receiver.name}: ${t.rate}/s -> sent ${t.sent} at ${t.achieved}/s, counted ${t.counted}/${t.expected}, kernel drops ${t.kernelDrops}: ${t.ok ? 'no loss' : 'LOSS'}\n`);
+    if (!t.ok && this.tries < TRIES_PER_RATE) return;
+    this.tries = 0;
+    if (t.ok) this.good = Math.max(this.good, t.achieved);
+    else this.bad = Math.min(this.bad, t.rate);
+    if (t.ok && t.achieved < 0.9 * t.rate) {
+      // The sender cannot go faster: what the receiver took is a lower bound.
+      this.senderLimited = true;
+      this.done = true;
+    } else if (this.bad !== Infinity && this.good > 0 && this.bad / this.good < RESOLUTION) {
+      this.done = true;
+    }
+    this.rate = Math.round(this.bad === Infinity ? t.rate * 1.5 : this.good > 0 ? (this.good + this.bad) / 2 : this.bad / 2);
+  }
+}
+
+/**
+ * Searches every receiver at once, one trial each in turn, so that a change in the machine's
+ * load (it is shared) falls on all of them alike rather than on whichever runs last.
+ */
+async function searchAll(sender: ChildProcess, receivers: readonly Receiver[]): Promise<RateSearch[]> {
+  for (const r of receivers) {
+    // Warm-up (the JIT of a Node receiver): not measured.
+    await request<ReplayResult>(sender, { port: r.port, rate: WARM_UP_RATE, seconds: TRIAL_SECONDS } satisfies ReplayCommand);
+    await r.flush?.();
+  }
+  await sleep(500);
+  const searches = receivers.map((r) => new RateSearch(r));
+  for (;;) {
+    const active = searches.filter((search) => search.next() !== null);
+    if (active.length === 0) return searches;
+    for (const search of active) search.record(await trial(sender, search.receiver, search.next()!));
+  }
 }
 
 export async function benchSflowIngest(): Promise<BenchResult> {
@@ -365,15 +389,9 @@ export async function benchSflowIngest(): Promise<BenchResult> {
   try {
     const listener = await nodeReceiver('listener');
     cleanups.push(listener.stop);
-    const rb = receiveBuffer(listener.port);
-    const ours = await maxLossless(sender, listener);
-    await listener.stop();
-
     const bare = await nodeReceiver('bare');
     cleanups.push(bare.stop);
-    const floor = await maxLossless(sender, bare);
-    await bare.stop();
-
+    const rb = receiveBuffer(listener.port);
     // SO_RCVBUF(FORCE) n gives rb 2n: ask for half of what the Node sockets got.
     const { receiver: sfacctd, dir, calibrate } = await sfacctdReceiver(rb / 2);
     cleanups.push(sfacctd.stop, async () => rmSync(dir, { recursive: true, force: true }));
@@ -381,7 +399,11 @@ export async function benchSflowIngest(): Promise<BenchResult> {
     const calibration = await trial(sender, { ...sfacctd, expected: () => 0 }, 1000);
     if (calibration.counted % calibration.replay.passes !== 0) throw new Error(`sfacctd counted ${calibration.counted} in ${calibration.replay.passes} passes at 1000/s`);
     calibrate(calibration.counted / calibration.replay.passes);
-    const peer = await maxLossless(sender, sfacctd);
+    const [ours, floor, peer] = (await searchAll(sender, [listener, bare, sfacctd])).map((search) => ({
+      rate: search.good,
+      senderLimited: search.senderLimited,
+      trials: search.trials,
+    }));
 
     const samples = (rate: number) => Math.round(rate * one.samplesPerDatagram);
     const vsSfacctd = peer.rate > 0 ? ours.rate / peer.rate : 0;
