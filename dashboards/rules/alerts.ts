@@ -7,6 +7,7 @@
  */
 import { METRICS, type MetricSpec } from '../../common/metrics.js';
 import { DATAPATH_METRICS } from '../../common/metrics-datapath.js';
+import { EXPORTER_METRICS } from '../../common/metrics-exporters.js';
 import { ENFORCER_METRICS, ENFORCER_RESULT_FAILED } from '../../common/metrics-enforcer.js';
 import { ALERT_NAME_PREFIX } from '../panels/board.js';
 import { by, eq, increase, prometheusSel, rate, SCRAPE_JOBS, sel } from '../panels/promql.js';
@@ -43,6 +44,7 @@ export const ALERT_NAMES = Object.freeze({
   udpBufferDrops: `${ALERT_NAME_PREFIX}TelemetryReceiveBufferDrops`,
   flowListenerDown: `${ALERT_NAME_PREFIX}TelemetryFlowListenerDown`,
   flowRecordsDropped: `${ALERT_NAME_PREFIX}TelemetryFlowRecordsDropped`,
+  exporterDropping: `${ALERT_NAME_PREFIX}TelemetryExporterDropping`,
   enforcerDown: `${ALERT_NAME_PREFIX}EnforcerDown`,
   enforcerFailing: `${ALERT_NAME_PREFIX}EnforcerActionsFailing`,
   enforcerDrift: `${ALERT_NAME_PREFIX}EnforcerDriftRepeated`,
@@ -101,6 +103,9 @@ function collectorAlerts(): AlertingRule[] {
     alert(ALERT_NAMES.flowRecordsDropped, `${by('sum', METRICS.flowRecordsDropped, [...TARGET, 'output'], rate(METRICS.flowRecordsDropped, {}, WINDOW))} > 0`, '10m', 'warning',
       'Flow records dropped on {{ $labels.host }}',
       'The flow-record output {{ $labels.output }} cannot keep up and drops {{ $value | humanize }} records/s.'),
+    alert(ALERT_NAMES.exporterDropping, `${by('sum', EXPORTER_METRICS.pointsDropped, [...TARGET, 'exporter', 'reason'], rate(EXPORTER_METRICS.pointsDropped, {}, WINDOW))} > 0`, '10m', 'warning',
+      'The {{ $labels.exporter }} exporter on {{ $labels.host }} drops points ({{ $labels.reason }})',
+      'The {{ $labels.exporter }} exporter gives up {{ $value | humanize }} points/s ({{ $labels.reason }}): its destination is down, slow or rejects them, and its buffer is full.'),
   ];
 }
 

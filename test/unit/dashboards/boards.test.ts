@@ -7,12 +7,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Dashboard, DashboardLink, Panel, RowPanel, VariableModel } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { Dataquery } from '@grafana/grafana-foundation-sdk/prometheus';
 import type { MetricSpec } from '../../../common/metrics.js';
 import { BOARD_TAG, BOARDS, dashboards, DATASOURCE_FILE, datasourceProvisioning, grafanaFiles, PROVIDER_FILE, dashboardProvider } from '../../../dashboards/index.js';
 import { DATASOURCE_VARIABLE, PROVISIONED_DATASOURCE } from '../../../dashboards/panels/datasource.js';
+import { TARGET_LABELS } from '../../../dashboards/panels/promql.js';
 import { catalogue, metricNamesIn } from './catalogue.js';
 import { parseDashboard } from './grafana-schema.js';
 
@@ -40,11 +41,7 @@ function filesUnder(dir: string): string[] {
 
 describe('dashboards', () => {
   const boards = dashboards();
-  let specs: Map<string, MetricSpec>;
-
-  beforeAll(async () => {
-    specs = await catalogue();
-  });
+  const specs: Map<string, MetricSpec> = catalogue();
 
   it('there are the four boards, with unique uids and titles, all tagged for the link bar', () => {
     expect(boards.map((b) => b.uid)).toEqual(Object.values(BOARDS).map((b) => b.uid));
@@ -137,12 +134,13 @@ describe('dashboards', () => {
     for (const board of boards) {
       const exprs = [...panelsOf(board).flatMap(exprsOf), ...(board.annotations.list ?? []).map((a) => a.expr ?? '')];
       for (const expr of exprs) {
-        const { metrics, recorded } = metricNamesIn(expr);
+        const { metrics, recorded, matchers } = metricNamesIn(expr);
         expect(recorded, 'boards read raw metrics, not recording rules').toEqual([]);
         for (const name of metrics) {
           expect(specs.has(name), `${board.uid}: ${name} in ${expr}`).toBe(true);
           checked++;
         }
+        for (const [name, label] of matchers) expect([...specs.get(name)!.labels, ...TARGET_LABELS], `${name}{${label}} in ${expr}`).toContain(label);
       }
     }
     expect(checked).toBeGreaterThan(50);

@@ -5,9 +5,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MetricSpec } from '../../../common/metrics.js';
 import { ALERT_NAME_PREFIX } from '../../../dashboards/panels/board.js';
+import { TARGET_LABELS } from '../../../dashboards/panels/promql.js';
 import { alertRules, ENFORCER_ALERTS, recordingRules, ruleFiles } from '../../../dashboards/rules/index.js';
 import { catalogue, metricNamesIn } from './catalogue.js';
 
@@ -16,11 +17,7 @@ const DEPLOY_RULES = new URL('../../../deploy/prometheus/rules/', import.meta.ur
 describe('Prometheus rules', () => {
   const alerts = alertRules().flatMap((g) => g.rules);
   const recordings = recordingRules().flatMap((g) => g.rules);
-  let specs: Map<string, MetricSpec>;
-
-  beforeAll(async () => {
-    specs = await catalogue();
-  });
+  const specs: Map<string, MetricSpec> = catalogue();
 
   it('every metric an expression reads is in the catalogue, every recorded series it reads is recorded', () => {
     const recorded = new Set(recordings.map((r) => r.record));
@@ -29,6 +26,7 @@ describe('Prometheus rules', () => {
       const { metrics, recorded: uses, prometheus } = metricNamesIn(expr);
       expect(metrics.length + uses.length + prometheus.length, expr).toBeGreaterThan(0);
       for (const name of metrics) expect(specs.has(name), `${name} in ${expr}`).toBe(true);
+      for (const [name, label] of metricNamesIn(expr).matchers) expect([...specs.get(name)!.labels, ...TARGET_LABELS], `${name}{${label}}`).toContain(label);
       for (const name of uses) expect(recorded, `${name} in ${expr}`).toContain(name);
     }
   });
