@@ -34,7 +34,7 @@ function duration(value: string): string {
 }
 
 /** Writes each file under `dir`, creating directories; returns the paths written. */
-export function writeFiles(dir: string, files: ReadonlyMap<string, string>): string[] {
+function writeFiles(dir: string, files: ReadonlyMap<string, string>): string[] {
   return [...files].map(([relative, content]) => {
     const path = join(dir, relative);
     mkdirSync(dirname(path), { recursive: true });

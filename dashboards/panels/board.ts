@@ -1,7 +1,7 @@
 /**
- * Assembles a board: rows of panels laid out by the SDK's grid, the variables, the link bar
- * to the other boards and an annotation of the firing OVS alerts; then numbers the panels
- * (Grafana needs ids unique within a board).
+ * Assembles a board with the SDK's builder: rows of panels, the variables, the link bar to the
+ * other boards and an annotation of the firing OVS alerts; then numbers the panels (Grafana
+ * needs ids unique within a board) and lays them out on its 24-column grid.
  */
 import type { Builder } from '@grafana/grafana-foundation-sdk/cog';
 import {
@@ -18,11 +18,9 @@ import {
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { datasourceRef } from './datasource.js';
 import { BOARD_TAG, type BoardRef } from './links.js';
+import { ALERT_NAME_PREFIX } from '../rules/alerts.js';
 import { eq, prometheusSel } from './promql.js';
 import { VAR } from './variables.js';
-
-/** Alert names of the shipped rules all start with this (dashboards/rules/alerts.ts). */
-export const ALERT_NAME_PREFIX = 'Ovs';
 
 export interface Row {
   readonly title: string;

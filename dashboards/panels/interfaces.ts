@@ -11,7 +11,7 @@ import { stat, table, timeseries, UNIT, type Step } from './panel.js';
 import { INTERFACE_JOIN, rate, sel, type Matchers } from './promql.js';
 
 /** Tenancy labels that ovs_interface_info adds to an interface series. */
-export const TENANCY_LABELS: readonly string[] = Object.freeze(['neutron_port_id', 'network_id', 'project_id']);
+const TENANCY_LABELS: readonly string[] = Object.freeze(['neutron_port_id', 'network_id', 'project_id']);
 
 /** `expr` with the tenancy of each interface, keeping only interfaces that `infoScope` selects. */
 export function withTenancy(expr: string, infoScope: Matchers, labels: readonly string[] = TENANCY_LABELS): string {
@@ -66,7 +66,7 @@ const FAMILIES = {
   },
 } satisfies Record<string, CounterFamily>;
 
-export type InterfaceCounterFamily = keyof typeof FAMILIES;
+type InterfaceCounterFamily = keyof typeof FAMILIES;
 
 /** One interface counter family, both directions, for the interfaces `scope` selects. */
 export function interfaceRates(family: InterfaceCounterFamily, scope: Matchers, span = 12): Builder<Panel> {

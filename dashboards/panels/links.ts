@@ -21,7 +21,7 @@ export const BOARDS = Object.freeze({
 export const BOARD_TAG = 'ovs-telemetry';
 
 /** `/d/UID?var-…` keeping the data source and the time range; `params` are already `k=v` or `${var:queryparam}`. */
-export function boardUrl(board: BoardRef, params: readonly string[]): string {
+function boardUrl(board: BoardRef, params: readonly string[]): string {
   return `/d/${board.uid}?${[...params, '${datasource:queryparam}', '${__url_time_range}'].join('&')}`;
 }
 

@@ -26,7 +26,6 @@ export interface LabelMatcher {
 }
 
 export const eq = (value: string): LabelMatcher => ({ op: '=', value });
-export const ne = (value: string): LabelMatcher => ({ op: '!=', value });
 
 /** Label → matcher; a plain string is a regex match (what multi-value template variables need). */
 export type Matchers = Readonly<Record<string, string | LabelMatcher>>;

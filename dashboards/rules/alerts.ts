@@ -9,7 +9,6 @@ import { METRICS, type MetricSpec } from '../../common/metrics.js';
 import { DATAPATH_METRICS } from '../../common/metrics-datapath.js';
 import { EXPORTER_METRICS } from '../../common/metrics-exporters.js';
 import { ENFORCER_METRICS, ENFORCER_RESULT_FAILED } from '../../common/metrics-enforcer.js';
-import { ALERT_NAME_PREFIX } from '../panels/board.js';
 import { by, eq, increase, prometheusSel, rate, SCRAPE_JOBS, sel } from '../panels/promql.js';
 import { recordedRate } from './recording.js';
 import type { AlertingRule, RuleGroup } from './types.js';
@@ -28,6 +27,9 @@ export const ALERT_THRESHOLDS = Object.freeze({
   /** ovs-vswitchd evicts datapath flows at its flow limit. */
   flowLimitRatio: 0.9,
 });
+
+/** Every alert name starts with this (the boards' annotation shows the firing ones). */
+export const ALERT_NAME_PREFIX = 'Ovs';
 
 export const ALERT_NAMES = Object.freeze({
   collectorDown: `${ALERT_NAME_PREFIX}TelemetryCollectorDown`,

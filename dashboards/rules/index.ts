@@ -7,7 +7,7 @@ import { alertRules } from './alerts.js';
 import { recordingRules } from './recording.js';
 import type { RuleGroup } from './types.js';
 
-export { ALERT_NAMES, ALERT_THRESHOLDS, ENFORCER_ALERTS, alertRules } from './alerts.js';
+export { ALERT_NAME_PREFIX, ALERT_NAMES, ALERT_THRESHOLDS, ENFORCER_ALERTS, alertRules } from './alerts.js';
 export { RATE_WINDOW, recordedRate, recordingRules } from './recording.js';
 export type { AlertingRule, RecordingRule, RuleGroup } from './types.js';
 

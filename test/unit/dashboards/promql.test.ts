@@ -3,12 +3,12 @@ import { METRICS } from '../../../common/metrics.js';
 import { buildBoard } from '../../../dashboards/panels/board.js';
 import { BOARDS } from '../../../dashboards/panels/links.js';
 import { stat, timeseries, UNIT } from '../../../dashboards/panels/panel.js';
-import { by, eq, increase, labelValues, ne, rate, sel, stem } from '../../../dashboards/panels/promql.js';
+import { by, eq, increase, labelValues, rate, sel, stem } from '../../../dashboards/panels/promql.js';
 
 describe('PromQL from the catalogue', () => {
   it('selects with regex matchers by default and exact ones on request, escaping quotes', () => {
     expect(sel(METRICS.up)).toBe('ovs_up');
-    expect(sel(METRICS.interfaceInfo, { host: '$host', network_id: eq('a"b\\c'), type: ne('patch') }))
+    expect(sel(METRICS.interfaceInfo, { host: '$host', network_id: eq('a"b\\c'), type: { op: '!=', value: 'patch' } }))
       .toBe('ovs_interface_info{host=~"$host",network_id="a\\"b\\\\c",type!="patch"}');
   });
 

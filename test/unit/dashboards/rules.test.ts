@@ -7,9 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { MetricSpec } from '../../../common/metrics.js';
-import { ALERT_NAME_PREFIX } from '../../../dashboards/panels/board.js';
 import { TARGET_LABELS } from '../../../dashboards/panels/promql.js';
-import { alertRules, ENFORCER_ALERTS, recordingRules, ruleFiles } from '../../../dashboards/rules/index.js';
+import { ALERT_NAME_PREFIX, alertRules, ENFORCER_ALERTS, recordingRules, ruleFiles } from '../../../dashboards/rules/index.js';
 import { catalogue, metricNamesIn } from './catalogue.js';
 
 const DEPLOY_RULES = new URL('../../../deploy/prometheus/rules/', import.meta.url).pathname;
