@@ -17,7 +17,7 @@ import { VSWITCH_MONITOR, VswitchModel } from '../collector/ovs/model.js';
 import { loadMappingFile, TenancyMapping } from '../collector/tenancy/mapping-file.js';
 import { TenancyResolver } from '../collector/tenancy/resolver.js';
 import { PrometheusRegistry } from '../exporters/prometheus/registry.js';
-import { parseListenAddress } from '../exporters/prometheus/server.js';
+import { parseListenAddress } from '../common/listen-address.js';
 import { readLabState } from '../lab/state.js';
 import { ActionStore } from '../enforcer/actions/store.js';
 import { OvnBackend, OVN_NB_MONITOR, type LocalBinding } from '../enforcer/apply/ovn-backend.js';

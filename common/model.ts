@@ -61,6 +61,11 @@ export interface InterfaceState {
   readonly tenant: TenantRef;
 }
 
+/** A tenant interface: one that Neutron or the mapping file attributes to a port or network. */
+export function isTenantInterface(iface: InterfaceState): boolean {
+  return iface.tenant.neutronPortId !== UNKNOWN || iface.tenant.networkId !== UNKNOWN;
+}
+
 export type FlowType = 'SFLOW_5' | 'IPFIX' | 'NETFLOW_V9' | 'NETFLOW_V5';
 
 /**

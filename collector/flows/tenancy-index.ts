@@ -11,7 +11,7 @@
  * Only tenant interfaces (a Neutron port or a network known) are indexed: anything else
  * attributes nothing, and the enricher goes on to the next method.
  */
-import { UNKNOWN, type InterfaceState } from '../../common/model.js';
+import { isTenantInterface, UNKNOWN, type InterfaceState } from '../../common/model.js';
 
 export interface NetworkRef {
   readonly networkId: string;
@@ -31,10 +31,6 @@ const TUNNEL_TYPES = new Set(['vxlan', 'geneve', 'gre', 'stt']);
 
 /** Placeholder for a MAC owned by ports of more than one network. */
 const AMBIGUOUS: InterfaceState = Object.freeze({}) as InterfaceState;
-
-export function isTenantInterface(iface: InterfaceState): boolean {
-  return iface.tenant.neutronPortId !== UNKNOWN || iface.tenant.networkId !== UNKNOWN;
-}
 
 function setOnce<K, V>(map: Map<K, V>, key: K, value: V): void {
   if (!map.has(key)) map.set(key, value);

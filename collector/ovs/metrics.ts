@@ -3,7 +3,7 @@
  * interface counters and link state, and per-network sums of the exact interface counters.
  */
 import { METRICS, type MetricCollector, type MetricSink, type MetricSpec } from '../../common/metrics.js';
-import { UNKNOWN, type InterfaceCounters, type InterfaceState } from '../../common/model.js';
+import { isTenantInterface, type InterfaceCounters, type InterfaceState } from '../../common/model.js';
 import type { VswitchModel } from './model.js';
 
 const COUNTER_SERIES: readonly (readonly [keyof InterfaceCounters, MetricSpec])[] = [
@@ -26,10 +26,6 @@ const NETWORK_SERIES: readonly (readonly [SummedCounter, MetricSpec])[] = [
   ['tx_packets', METRICS.networkTransmitPackets],
 ];
 
-/** A tenant interface: one that Neutron or the mapping file attributes to a port or network. */
-function isTenantInterface(iface: InterfaceState): boolean {
-  return iface.tenant.neutronPortId !== UNKNOWN || iface.tenant.networkId !== UNKNOWN;
-}
 
 interface NetworkSum extends Record<SummedCounter, number> {
   readonly labels: readonly [string, string];

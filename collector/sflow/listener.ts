@@ -5,6 +5,7 @@
  * that fails to decode is counted by reason and logged at most once a minute per reason, and
  * nothing a datagram contains can throw out of the socket handler.
  */
+import { parseListenAddress } from '../../common/listen-address.js';
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { TelemetryError, describeError } from '../../common/errors.js';
@@ -39,10 +40,7 @@ export interface BoundAddress {
 
 /** Splits HOST:PORT / [V6]:PORT. */
 export function parseUdpListenAddress(text: string): { host: string; port: number; type: 'udp4' | 'udp6' } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new TelemetryError('CONFIG_INVALID', `listen address ${JSON.stringify(text)}: must be HOST:PORT`);
-  const host = m[1] ?? m[2];
+  const { host, port } = parseListenAddress(text);
   return { host, port, type: isIP(host) === 6 ? 'udp6' : 'udp4' };
 }
 

@@ -4,13 +4,14 @@
  * connected. Listens on 127.0.0.1 unless configured otherwise; TLS and basic auth come from an
  * exporter-toolkit web config file (common/web-server.ts).
  */
+import { parseListenAddress } from '../../common/listen-address.js';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Logger } from '../../common/log.js';
-import { describeError, TelemetryError } from '../../common/errors.js';
+import { describeError } from '../../common/errors.js';
 import { createWebServer } from '../../common/web-server.js';
 import type { ExpositionFormat } from './exposition.js';
 import type { PrometheusRegistry } from './registry.js';
@@ -60,15 +61,6 @@ export function negotiateFormat(accept: string | undefined): ExpositionFormat {
 
 export function acceptsGzip(acceptEncoding: string | undefined): boolean {
   return parseQualities(acceptEncoding).some((r) => (r.type === 'gzip' || r.type === '*') && r.q > 0);
-}
-
-export function parseListenAddress(text: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) {
-    throw new TelemetryError('CONFIG_INVALID', `listen address ${JSON.stringify(text)}: must be HOST:PORT`);
-  }
-  return { host: m[1] ?? m[2], port };
 }
 
 const escapeHtml = (s: string): string =>
