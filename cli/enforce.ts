@@ -13,7 +13,7 @@ import { createLogger, type Logger } from '../common/log.js';
 import { OpenFlowSession } from '../collector/openflow/index.js';
 import { OvsdbClient, type Replica } from '../collector/ovsdb/client.js';
 import { parseEndpoint, type TlsFiles } from '../collector/ovsdb/endpoint.js';
-import { VSWITCH_MONITOR, VswitchModel } from '../collector/ovs/model.js';
+import { VswitchModel } from '../collector/ovs/model.js';
 import { loadMappingFile, TenancyMapping } from '../collector/tenancy/mapping-file.js';
 import { TenancyResolver } from '../collector/tenancy/resolver.js';
 import { PrometheusRegistry } from '../exporters/prometheus/registry.js';
@@ -22,6 +22,7 @@ import { readLabState } from '../lab/state.js';
 import { ActionStore } from '../enforcer/actions/store.js';
 import { OvnBackend, OVN_NB_MONITOR, type LocalBinding } from '../enforcer/apply/ovn-backend.js';
 import { OvsBackend } from '../enforcer/apply/ovs-backend.js';
+import { OVS_ENFORCER_MONITOR } from '../enforcer/apply/ovs-rows.js';
 import type { Backend, Change } from '../enforcer/apply/types.js';
 import { AuditLog } from '../enforcer/audit/audit-log.js';
 import { EnforcerMetrics } from '../enforcer/audit/metrics.js';
@@ -36,6 +37,11 @@ import { labTenancyMapping, runUntilSignal, SYSTEM_OVSDB, SYSTEM_RUNDIR } from '
 
 export const STATE_FILE = 'enforcer-state.json';
 export const AUDIT_FILE = 'enforcer-audit.jsonl';
+/**
+ * OVSDB changes wake the reconciler after this long (coalescing a burst, and our own writes,
+ * whose updates arrive while we apply them); alerts wake it at once.
+ */
+const OVSDB_DEBOUNCE_MS = 50;
 /** How long to wait for OVSDB before a dry-run gives up. */
 const SYNC_TIMEOUT_MS = 15_000;
 
@@ -77,7 +83,7 @@ function wireBackend(setup: EnforcerSetup, logger: Logger): Wiring {
   const { config } = setup;
   const local = localOvs(config, setup.source);
   const ovsdb = new OvsdbClient({ endpoint: local.endpoint, tls: tlsOf(config.ovsdb.tls), logger });
-  const replica = ovsdb.monitor('Open_vSwitch', VSWITCH_MONITOR);
+  const replica = ovsdb.monitor('Open_vSwitch', OVS_ENFORCER_MONITOR);
   const model = new VswitchModel(replica, new TenancyResolver(local.mapping));
   for (const event of ['change', 'reset', 'synced'] as const) replica.on(event, () => model.invalidate());
   if (config.ovn) {
@@ -169,16 +175,16 @@ export async function startEnforcer(setup: EnforcerSetup, logger: Logger, overri
     throw err;
   }
   for (const replica of wiring.replicas) {
-    for (const event of ['change', 'reset', 'synced'] as const) replica.on(event, () => void reconciler.trigger(10));
+    for (const event of ['change', 'reset', 'synced'] as const) replica.on(event, () => reconciler.request(OVSDB_DEBOUNCE_MS));
   }
   for (const c of wiring.clients) c.start();
-  const poll = wiring.pollsOpenFlow ? setInterval(() => void reconciler.trigger(), config.openflow.poll_ms) : undefined;
+  const poll = wiring.pollsOpenFlow ? setInterval(() => reconciler.request(0), config.openflow.poll_ms) : undefined;
   metrics.record({
     who: 'reconciler', action: 'start', result: 'ok', what: { backend: wiring.backend.name, bridges: config.bridges },
     why: { config: setup.source, policies: setup.policies.length, alert_mappings: setup.alerts.length, active_alert_actions: actions.active().length },
   });
   metrics.flush();
-  void reconciler.trigger();
+  reconciler.request(0);
   const url = `${config.web.config_file ? 'https' : 'http'}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   logger.info({ url, backend: wiring.backend.name, policies: setup.policies.length, alerts: setup.alerts.length, throttles: actions.active().length }, 'enforcer running');
   return {

@@ -20,7 +20,7 @@ import type { AuditAction, AuditEntry, AuditResult } from './audit/audit-log.js'
 import type { EnforcerMetrics } from './audit/metrics.js';
 import type { CompiledPolicy } from './policy/compile.js';
 import { describeLimits, type Floor } from './policy/limits.js';
-import { resolveTarget } from './policy/resolve.js';
+import { PolicyResolver } from './policy/resolve.js';
 import type { Target } from './policy/selector.js';
 import { fingerprint, type Backend, type Change, type Finding, type PortDesire } from './apply/types.js';
 
@@ -78,6 +78,7 @@ function changeEntry(change: Change, throttles: ReadonlyMap<string, AlertAction>
 
 export class Reconciler<P extends Target, C extends Change> {
   private readonly now: () => number;
+  private readonly resolver: PolicyResolver;
   /** Mechanisms found in place: key → fingerprint of the desired state then. */
   private satisfied = new Map<string, string>();
   /** Findings already reported: key → fingerprint of the state reported. */
@@ -87,6 +88,7 @@ export class Reconciler<P extends Target, C extends Change> {
   private readonly window: number[] = [];
   private running: Promise<ReconcileReport> | null = null;
   private again = false;
+  private againDelay = Infinity;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = 0;
   private stopped = false;
@@ -97,9 +99,15 @@ export class Reconciler<P extends Target, C extends Change> {
 
   constructor(private readonly opts: ReconcilerOptions<P, C>) {
     this.now = opts.now ?? Date.now;
+    this.resolver = new PolicyResolver(opts.policies);
   }
 
-  /** Asks for a run soon (coalesced); resolves with the report of a run that started after the call. */
+  /** Asks for a run within `delayMs` (coalesced with other requests); nobody waits for it. */
+  request(delayMs: number): void {
+    this.schedule(delayMs);
+  }
+
+  /** Asks for a run soon; resolves with the report of a run that started after the call. */
   trigger(delayMs = 0): Promise<ReconcileReport> {
     const done = new Promise<ReconcileReport>((resolve) => this.waiters.push(resolve));
     this.schedule(delayMs);
@@ -119,7 +127,9 @@ export class Reconciler<P extends Target, C extends Change> {
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     if (this.running) {
+      // Once more after this run, as soon as the most urgent request asked.
       this.again = true;
+      this.againDelay = Math.min(this.againDelay, delayMs);
       return;
     }
     const at = this.now() + delayMs;
@@ -135,6 +145,7 @@ export class Reconciler<P extends Target, C extends Change> {
   private async start(): Promise<void> {
     const waiters = this.waiters.splice(0);
     this.again = false;
+    this.againDelay = Infinity;
     this.running = this.runOnce();
     let report: ReconcileReport;
     try {
@@ -148,7 +159,9 @@ export class Reconciler<P extends Target, C extends Change> {
     }
     for (const w of waiters) w(report);
     this.failStreak = report.failed > 0 ? this.failStreak + 1 : 0;
-    if (this.again || this.waiters.length > 0) this.schedule(this.failStreak > 0 ? Math.min(MAX_RETRY_MS, RETRY_MS * 2 ** (this.failStreak - 1)) : 0);
+    if (this.failStreak > 0) this.schedule(Math.min(MAX_RETRY_MS, RETRY_MS * 2 ** (this.failStreak - 1)));
+    else if (this.waiters.length > 0) this.schedule(0);
+    else if (this.again) this.schedule(Number.isFinite(this.againDelay) ? this.againDelay : 0);
     for (const at of [this.opts.actions.nextExpiry(), this.capFreeAt]) {
       if (at !== null) this.schedule(Math.max(0, at - this.now()));
     }
@@ -192,7 +205,7 @@ export class Reconciler<P extends Target, C extends Change> {
     if (!this.opts.dryRun) this.expireActions();
     const throttles = this.opts.actions.active().filter((a) => a.expiresAt > started);
     const byId = new Map(throttles.map((a) => [a.id, a]));
-    const desired: PortDesire<P>[] = backend.targets().map((port) => ({ port, resolution: resolveTarget(port, this.opts.policies, throttles) }));
+    const desired: PortDesire<P>[] = backend.targets().map((port) => ({ port, resolution: this.resolver.resolve(port, throttles) }));
     const plan = await backend.plan(desired);
     const skipped = this.reportFindings(plan.findings);
 

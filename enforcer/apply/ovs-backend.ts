@@ -12,7 +12,7 @@ import type { FlowMod, MeterConfig, MeterMod, OpenFlowClient } from '../../colle
 import type { TransactOperation, TransactResult } from '../../collector/ovsdb/transact.js';
 import { isPreconditionFailure } from './ovsdb-json.js';
 import { planOpenFlow, COOKIE_MASK, COOKIE_PREFIX, isOwnedMeter, type BridgeFlows, type OpenFlowChange } from './ovs-openflow.js';
-import { planOvsdb, type OvsdbChange } from './ovs-ovsdb.js';
+import { OvsdbPlanner, type OvsdbChange } from './ovs-ovsdb.js';
 import { vmPorts, type OvsPort, type TableView } from './ovs-rows.js';
 import type { ApplyOutcome, Backend, Plan, PortDesire } from './types.js';
 
@@ -55,6 +55,7 @@ async function inBatches<T>(items: readonly T[], size: number, fn: (item: T) => 
 export class OvsBackend implements Backend<OvsPort, OvsChange> {
   readonly name = 'ovs';
   private readonly bridges: ReadonlySet<string>;
+  private readonly ovsdbPlanner = new OvsdbPlanner();
 
   constructor(private readonly opts: OvsBackendOptions) {
     this.bridges = new Set(opts.bridges);
@@ -69,7 +70,7 @@ export class OvsBackend implements Backend<OvsPort, OvsChange> {
   }
 
   async plan(desired: readonly PortDesire<OvsPort>[]): Promise<Plan<OvsChange>> {
-    const ovsdb = planOvsdb(this.opts.view, desired);
+    const ovsdb = this.ovsdbPlanner.plan(this.opts.view, desired);
     const changes: OvsChange[] = [...ovsdb.changes];
     const inSync = new Map(ovsdb.inSync);
     for (const bridge of this.bridges) {

@@ -9,6 +9,7 @@
  * Rows Neutron (or anyone) made are never changed: a port whose QoS or policing the enforcer
  * does not own is reported instead.
  */
+import type { Row } from '../../collector/ovsdb/datum.js';
 import type { TransactOperation } from '../../collector/ovsdb/transact.js';
 import type { Json } from '../../collector/ovsdb/json.js';
 import type { BandwidthLimit, EgressMechanism, IngressMechanism } from '../policy/limits.js';
@@ -89,13 +90,22 @@ function describeQos(view: TableView, qos: QosState): StateJson {
 }
 
 function planPolicing(p: Planner, port: OvsPort, want: BandwidthLimit<EgressMechanism> | undefined, resolution: Resolution): void {
-  const key = changeKey(port.key, 'ingress_policing');
   const actual = policingOf(p.view, port.interfaceUuid);
   if (!actual) return;
+  const wanted = want !== undefined && want.mechanism === 'policing' ? want : undefined;
+  if (wanted === undefined && !actual.owned) return;
+  const key = changeKey(port.key, 'ingress_policing');
+  if (wanted && actual.owned && actual.rate === wanted.kbps && actual.burst === wanted.burstKb) {
+    p.part.inSync.set(key, fingerprint(policingState(wanted)));
+    return;
+  }
   const before: StateJson = actual.rate === 0 && actual.burst === 0 ? null : { ingress_policing_rate: actual.rate, ingress_policing_burst: actual.burst };
+  if (wanted && !actual.owned && actual.rate !== 0) {
+    p.part.findings.push({ key, target: port, mechanism: 'ingress_policing', reason: 'ingress policing set by someone else (no enforcer marker): not changed', state: before });
+    return;
+  }
   const guard = waitFor('Interface', [byUuid(port.interfaceUuid)], { ingress_policing_rate: actual.rate, ingress_policing_burst: actual.burst });
-  if (want === undefined || want.mechanism !== 'policing') {
-    if (!actual.owned) return;
+  if (wanted === undefined) {
     p.part.changes.push({
       key, target: port, mechanism: 'ingress_policing', action: 'remove', before, after: null, resolution,
       ovsdb: [
@@ -106,20 +116,11 @@ function planPolicing(p: Planner, port: OvsPort, want: BandwidthLimit<EgressMech
     });
     return;
   }
-  const after = policingState(want);
-  if (!actual.owned && actual.rate !== 0) {
-    p.part.findings.push({ key, target: port, mechanism: 'ingress_policing', reason: 'ingress policing set by someone else (no enforcer marker): not changed', state: before });
-    return;
-  }
-  if (actual.owned && actual.rate === want.kbps && actual.burst === want.burstKb) {
-    p.part.inSync.set(key, fingerprint(after));
-    return;
-  }
   p.part.changes.push({
-    key, target: port, mechanism: 'ingress_policing', action: actual.owned ? 'update' : 'apply', before, after, rates: { kbps: want.kbps }, resolution,
+    key, target: port, mechanism: 'ingress_policing', action: actual.owned ? 'update' : 'apply', before, after: policingState(wanted), rates: { kbps: wanted.kbps }, resolution,
     ovsdb: [
       guard,
-      { op: 'update', table: 'Interface', where: [byUuid(port.interfaceUuid)], row: { ingress_policing_rate: want.kbps, ingress_policing_burst: want.burstKb } },
+      { op: 'update', table: 'Interface', where: [byUuid(port.interfaceUuid)], row: { ingress_policing_rate: wanted.kbps, ingress_policing_burst: wanted.burstKb } },
       ...setMapKeys('Interface', port.interfaceUuid, 'external_ids', [[POLICING_OWNER_KEY, OWNER_VALUE]]),
     ],
   });
@@ -160,7 +161,7 @@ function planHtb(p: Planner, port: OvsPort, want: BandwidthLimit<IngressMechanis
   const current = portQos(p.view, port.portUuid);
   const qos = current === null ? null : qosRow(p.view, current);
   const wanted = want !== undefined && want.mechanism === 'htb' ? want : undefined;
-  const portGuard = waitFor('Port', [byUuid(port.portUuid)], { qos: current === null ? emptySet : uuidRef(current) });
+  const portGuard = (): TransactOperation => waitFor('Port', [byUuid(port.portUuid)], { qos: current === null ? emptySet : uuidRef(current) });
   if (qos && !qos.owned) {
     if (wanted) p.part.findings.push({ key, target: port, mechanism: 'htb', reason: 'the port has a QoS the enforcer does not own (Neutron marks its own with external_ids id/_type): not changed', state: describeQos(p.view, qos) });
     return;
@@ -171,7 +172,7 @@ function planHtb(p: Planner, port: OvsPort, want: BandwidthLimit<IngressMechanis
     p.part.changes.push({
       key, target: port, mechanism: 'htb', action: 'remove', before: describeQos(p.view, qos), after: null, resolution,
       ovsdb: [
-        portGuard,
+        portGuard(),
         { op: 'update', table: 'Port', where: [byUuid(port.portUuid)], row: { qos: emptySet } },
         { op: 'delete', table: 'QoS', where: [byUuid(qos.uuid), ownedCondition] },
         ...[...qos.queues.values()].map((q): TransactOperation => ({ op: 'delete', table: 'Queue', where: [byUuid(q), ownedCondition] })),
@@ -193,7 +194,7 @@ function planHtb(p: Planner, port: OvsPort, want: BandwidthLimit<IngressMechanis
     p.claimed.add(orphan.uuid);
     p.part.changes.push({
       key, target: port, mechanism: 'htb', action: 'update', before: null, after, rates: { kbps: wanted.kbps }, resolution,
-      ovsdb: [portGuard, ...fixQueue(p, port, orphan, config), { op: 'update', table: 'Port', where: [byUuid(port.portUuid)], row: { qos: uuidRef(orphan.uuid) } }],
+      ovsdb: [portGuard(), ...fixQueue(p, port, orphan, config), { op: 'update', table: 'Port', where: [byUuid(port.portUuid)], row: { qos: uuidRef(orphan.uuid) } }],
     });
     return;
   }
@@ -202,7 +203,7 @@ function planHtb(p: Planner, port: OvsPort, want: BandwidthLimit<IngressMechanis
   p.part.changes.push({
     key, target: port, mechanism: 'htb', action: 'apply', before: null, after, rates: { kbps: wanted.kbps }, resolution,
     ovsdb: [
-      portGuard,
+      portGuard(),
       { op: 'insert', table: 'Queue', 'uuid-name': queueName, row: { other_config: mapJson(config), external_ids: ownerIds(port.port) } },
       {
         op: 'insert', table: 'QoS', 'uuid-name': qosName,
@@ -240,20 +241,69 @@ export interface OvsdbDesire {
   readonly resolution: Resolution;
 }
 
+/**
+ * What a port's OVSDB plan depended on, when it found everything in place. Replica rows are
+ * replaced, never changed, when OVSDB changes them, so the same row objects and the same wanted
+ * limits mean the same answer: the steady state costs a few identity checks per port.
+ */
+interface InSyncMemo {
+  readonly rows: readonly (Row | undefined)[];
+  readonly egress: unknown;
+  readonly ingress: unknown;
+  readonly qos: string | null;
+  readonly inSync: readonly (readonly [string, string])[];
+}
+
+function dependencies(view: TableView, port: OvsPort): { rows: (Row | undefined)[]; qos: string | null } {
+  const iface = view.table('Interface').get(port.interfaceUuid);
+  const portRow = view.table('Port').get(port.portUuid);
+  const qos = portQos(view, port.portUuid);
+  const qosRowObj = qos === null ? undefined : view.table('QoS').get(qos);
+  const queues = qosRowObj?.queues;
+  const queue = queues instanceof Map ? queues.get(DEFAULT_QUEUE) : undefined;
+  return { rows: [iface, portRow, qosRowObj, typeof queue === 'string' ? view.table('Queue').get(queue) : undefined], qos };
+}
+
+const sameRows = (a: readonly (Row | undefined)[], b: readonly (Row | undefined)[]): boolean => a.every((row, i) => row === b[i]);
+
 /** Plans policing and htb for every port, then the garbage collection of orphaned owned rows. */
-export function planOvsdb(view: TableView, desired: readonly OvsdbDesire[]): OvsdbPlanPart {
-  let counter = 0;
-  const p: Planner = {
-    view,
-    owned: ownership(view),
-    part: { changes: [], inSync: new Map(), findings: [] },
-    nextName: (prefix) => `${prefix}${counter++}`,
-    claimed: new Set(),
-  };
-  for (const { port, resolution } of desired) {
-    planPolicing(p, port, resolution.limits?.egress, resolution);
-    planHtb(p, port, resolution.limits?.ingress, resolution);
+export class OvsdbPlanner {
+  private memo = new Map<string, InSyncMemo>();
+
+  plan(view: TableView, desired: readonly OvsdbDesire[]): OvsdbPlanPart {
+    let counter = 0;
+    const p: Planner = {
+      view,
+      owned: ownership(view),
+      part: { changes: [], inSync: new Map(), findings: [] },
+      nextName: (prefix) => `${prefix}${counter++}`,
+      claimed: new Set(),
+    };
+    const memo = new Map<string, InSyncMemo>();
+    for (const { port, resolution } of desired) {
+      const egress = resolution.limits?.egress;
+      const ingress = resolution.limits?.ingress;
+      const deps = dependencies(view, port);
+      const known = this.memo.get(port.key);
+      if (known && known.egress === egress && known.ingress === ingress && known.qos === deps.qos && sameRows(known.rows, deps.rows)) {
+        for (const [k, v] of known.inSync) p.part.inSync.set(k, v);
+        if (known.qos !== null) p.claimed.add(known.qos);
+        memo.set(port.key, known);
+        continue;
+      }
+      const [changes, findings] = [p.part.changes.length, p.part.findings.length];
+      planPolicing(p, port, egress, resolution);
+      planHtb(p, port, ingress, resolution);
+      if (p.part.changes.length === changes && p.part.findings.length === findings) {
+        const inSync = [changeKey(port.key, 'ingress_policing'), changeKey(port.key, 'htb')].flatMap((k) => {
+          const fp = p.part.inSync.get(k);
+          return fp === undefined ? [] : [[k, fp] as const];
+        });
+        memo.set(port.key, { rows: deps.rows, egress, ingress, qos: deps.qos, inSync });
+      }
+    }
+    this.memo = memo;
+    planGarbage(p);
+    return p.part;
   }
-  planGarbage(p);
-  return p.part;
 }

@@ -5,11 +5,25 @@
  */
 import type { InterfaceState } from '../../common/model.js';
 import type { Row } from '../../collector/ovsdb/datum.js';
-import { getInt, getSet, getString, getStringMap } from '../../collector/ovsdb/row.js';
+import { getInt, getSet, getString } from '../../collector/ovsdb/row.js';
 import type { Target } from '../policy/selector.js';
 import { OWNER_KEY, OWNER_VALUE, POLICING_OWNER_KEY, PORT_KEY } from './ovsdb-json.js';
 
-/** The tables and columns the OVS backend reads (a subset of the collector's VSWITCH_MONITOR). */
+/**
+ * What the enforcer monitors of the Open_vSwitch database: what the interface model needs for
+ * tenancy and what the mechanisms read, without the columns ovs-vswitchd rewrites every few
+ * seconds (statistics, link state), which would only wake the reconciler for nothing.
+ */
+export const OVS_ENFORCER_MONITOR = {
+  Open_vSwitch: { columns: ['bridges', 'external_ids'] },
+  Bridge: { columns: ['name', 'ports'] },
+  Port: { columns: ['name', 'interfaces', 'tag', 'other_config', 'external_ids', 'qos'] },
+  Interface: { columns: ['name', 'type', 'ofport', 'mac_in_use', 'external_ids', 'ingress_policing_rate', 'ingress_policing_burst'] },
+  QoS: { columns: ['type', 'other_config', 'queues', 'external_ids'] },
+  Queue: { columns: ['other_config', 'external_ids'] },
+} as const;
+
+/** The tables and columns the OVS backend reads. */
 export interface TableView {
   table(name: string): ReadonlyMap<string, Row>;
 }
@@ -53,8 +67,27 @@ export function vmPorts(interfaces: readonly InterfaceState[], view: TableView, 
   return out;
 }
 
+/** One key of a string map column, without copying or checking the whole map (a hot path: every port, every run). */
+export function mapValue(row: Row, column: string, key: string): string | undefined {
+  const datum = row[column];
+  if (!(datum instanceof Map)) return undefined;
+  const value = datum.get(key);
+  return typeof value === 'string' ? value : undefined;
+}
+
+const NO_ENTRIES: ReadonlyMap<string, string> = new Map();
+
+/**
+ * A string-to-string map column as decoded (the replica checked every atom against the schema,
+ * whose external_ids/other_config are string maps), without the per-entry check of getStringMap.
+ */
+export function stringMap(row: Row, column: string): ReadonlyMap<string, string> {
+  const datum = row[column];
+  return datum instanceof Map ? (datum as ReadonlyMap<string, string>) : NO_ENTRIES;
+}
+
 export function isOwned(row: Row): boolean {
-  return getStringMap(row, 'external_ids').get(OWNER_KEY) === OWNER_VALUE;
+  return mapValue(row, 'external_ids', OWNER_KEY) === OWNER_VALUE;
 }
 
 export interface PolicingState {
@@ -70,7 +103,7 @@ export function policingOf(view: TableView, interfaceUuid: string): PolicingStat
   return {
     rate: getInt(row, 'ingress_policing_rate') ?? 0,
     burst: getInt(row, 'ingress_policing_burst') ?? 0,
-    owned: getStringMap(row, 'external_ids').get(POLICING_OWNER_KEY) === OWNER_VALUE,
+    owned: mapValue(row, 'external_ids', POLICING_OWNER_KEY) === OWNER_VALUE,
   };
 }
 
@@ -101,16 +134,16 @@ export function qosRow(view: TableView, uuid: string): QosState | null {
     uuid,
     owned: isOwned(row),
     type: getString(row, 'type') ?? '',
-    otherConfig: getStringMap(row, 'other_config'),
+    otherConfig: stringMap(row, 'other_config'),
     queues,
-    externalIds: getStringMap(row, 'external_ids'),
+    externalIds: stringMap(row, 'external_ids'),
   };
 }
 
 export function queueRow(view: TableView, uuid: string): QueueState | null {
   const row = view.table('Queue').get(uuid);
   if (!row) return null;
-  return { uuid, owned: isOwned(row), otherConfig: getStringMap(row, 'other_config') };
+  return { uuid, owned: isOwned(row), otherConfig: stringMap(row, 'other_config') };
 }
 
 /** The QoS uuid on a Port, or null. */
@@ -141,7 +174,7 @@ export function ownership(view: TableView): Ownership {
     if (datum instanceof Map) for (const v of datum.values()) if (typeof v === 'string') referencedQueues.add(v);
     if (!isOwned(row)) continue;
     ownedQos.add(uuid);
-    const port = getStringMap(row, 'external_ids').get(PORT_KEY) ?? '';
+    const port = mapValue(row, 'external_ids', PORT_KEY) ?? '';
     const list = qosByPort.get(port) ?? [];
     list.push(uuid);
     qosByPort.set(port, list);

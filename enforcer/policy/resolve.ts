@@ -58,17 +58,46 @@ function describeWinner(winner: CompiledPolicy, others: readonly CompiledPolicy[
 
 /** `policies` in file order; `throttles` are the active alert actions. */
 export function resolveTarget(target: Target, policies: readonly CompiledPolicy[], throttles: readonly ThrottleRef[]): Resolution {
-  const matching = policies.filter((p) => p.selector.matches(target));
-  matching.sort((a, b) => compareSpecificity(a.selector.specificity, b.selector.specificity) || a.index - b.index);
-  const applied = throttles.filter((t) => throttleApplies(t, target));
-  if (matching.length === 0 && applied.length === 0) return NOTHING;
-  const winner = matching[0];
-  let limits: Limits | null = winner?.limits ?? null;
-  for (const t of applied) limits = limits === null ? t.limits : tighten(limits, t.limits);
+  return new PolicyResolver(policies).resolve(target, throttles);
+}
+
+/** Explanations kept (they repeat across ports: one per combination of matching policies and throttles). */
+const MAX_EXPLANATIONS = 10_000;
+
+/**
+ * Resolution for every port of every reconcile: the explanations (strings) are built once per
+ * combination of matching policies and throttles, not once per port and run.
+ */
+export class PolicyResolver {
+  private readonly explanations = new Map<string, string>();
+
+  constructor(private readonly policies: readonly CompiledPolicy[]) {}
+
+  resolve(target: Target, throttles: readonly ThrottleRef[]): Resolution {
+    const matching: CompiledPolicy[] = [];
+    for (const p of this.policies) if (p.selector.matches(target)) matching.push(p);
+    if (matching.length > 1) matching.sort((a, b) => compareSpecificity(a.selector.specificity, b.selector.specificity) || a.index - b.index);
+    const applied = throttles.length === 0 ? [] : throttles.filter((t) => throttleApplies(t, target));
+    if (matching.length === 0 && applied.length === 0) return NOTHING;
+    const winner = matching[0];
+    let limits: Limits | null = winner?.limits ?? null;
+    for (const t of applied) limits = limits === null ? t.limits : tighten(limits, t.limits);
+    const key = `${matching.map((p) => p.index).join(',')}|${applied.map((t) => t.id).join(',')}`;
+    let explanation = this.explanations.get(key);
+    if (explanation === undefined) {
+      explanation = explain(winner, matching.slice(1), applied);
+      if (this.explanations.size >= MAX_EXPLANATIONS) this.explanations.clear();
+      this.explanations.set(key, explanation);
+    }
+    return { limits, policy: winner?.name ?? null, throttles: applied.map((t) => t.id), explanation };
+  }
+}
+
+function explain(winner: CompiledPolicy | undefined, others: readonly CompiledPolicy[], applied: readonly ThrottleRef[]): string {
   const parts: string[] = [];
-  if (winner) parts.push(describeWinner(winner, matching.slice(1)));
+  if (winner) parts.push(describeWinner(winner, others));
   if (applied.length > 0) {
     parts.push(`tightened by alert action${applied.length > 1 ? 's' : ''} ${applied.map((t) => `${t.mapping} (${t.targetLabel}=${t.targetValue})`).join(', ')}`);
   }
-  return { limits, policy: winner?.name ?? null, throttles: applied.map((t) => t.id), explanation: parts.join('; ') };
+  return parts.join('; ');
 }

@@ -135,10 +135,12 @@ alerts:
     expect(stateFile().actions[0].expiresAt).toBe(expiresAt);
 
     // The TTL ends the throttle at the original expiry: the policy alone again.
-    await waitUntil('expiry', async () => (await ovsState()).policing.ingress_policing_rate === 10_000, TTL_SECONDS * 1000 + 5000);
+    const rate = async () => (await sb.list('interface', vm0(), ['ingress_policing_rate']))[0].ingress_policing_rate;
+    await waitUntil('expiry', async () => (await rate()) === 10_000, TTL_SECONDS * 1000 + 5000);
     const restoredAt = Date.now();
     expect(restoredAt).toBeGreaterThanOrEqual(expiresAt);
     expect(restoredAt - expiresAt).toBeLessThan(1500);
+    // The policing and the htb QoS change in one transaction: both are back to the policy's.
     expect(await ovsState()).toMatchObject({ qos: '', queue: null, policing: { ingress_policing_burst: 8000 } });
     expect(audit().filter((e) => e.action === 'expire')).toEqual([expect.objectContaining({ who: 'alert:throttle-port', result: 'ok' })]);
     expect(stateFile().actions).toEqual([]);

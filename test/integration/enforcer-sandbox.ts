@@ -6,10 +6,11 @@
 import { silentLogger } from '../../common/log.js';
 import { OpenFlowSession } from '../../collector/openflow/index.js';
 import { OvsdbClient, type Replica } from '../../collector/ovsdb/client.js';
-import { VSWITCH_MONITOR, VswitchModel } from '../../collector/ovs/model.js';
+import { VswitchModel } from '../../collector/ovs/model.js';
 import { TenancyMapping } from '../../collector/tenancy/mapping-file.js';
 import { TenancyResolver } from '../../collector/tenancy/resolver.js';
 import { OvsBackend } from '../../enforcer/apply/ovs-backend.js';
+import { OVS_ENFORCER_MONITOR } from '../../enforcer/apply/ovs-rows.js';
 import { compileLimits } from '../../enforcer/policy/limits.js';
 import type { Resolution } from '../../enforcer/policy/resolve.js';
 import type { z } from 'zod';
@@ -72,7 +73,7 @@ export async function startOvsSandbox(count: number): Promise<OvsSandbox> {
       vms.push({ ...vm, portId });
     }
     const client = new OvsdbClient({ endpoint: ovs.ovsdb.unixEndpoint, logger: silentLogger });
-    const replica = client.monitor('Open_vSwitch', VSWITCH_MONITOR);
+    const replica = client.monitor('Open_vSwitch', OVS_ENFORCER_MONITOR);
     const mapping = TenancyMapping.fromInput({ networks: [{ id: NETWORK, project_id: PROJECT, name: 'sandbox-net' }] });
     const model = new VswitchModel(replica, new TenancyResolver(mapping));
     for (const event of ['change', 'reset', 'synced'] as const) replica.on(event, () => model.invalidate());
