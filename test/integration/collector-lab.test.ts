@@ -74,7 +74,9 @@ describe('collector on the lab', () => {
   it('after lab traffic, VM ports and their network grew by at least what iperf3 reports', async () => {
     const local = new Map(localVms().map((vm) => [vm.name, vm]));
     const before = (await scrape(collector.url)).series;
-    const report: TrafficReport = await runTraffic(lab, { seconds: 3 });
+    // This test is about the collector's counters; an iperf3 run that hangs across the tunnel on a
+    // loaded machine (seen once: the UDP client never got its final report) is retried once.
+    const report: TrafficReport = await runTraffic(lab, { seconds: 3 }).catch(() => runTraffic(lab, { seconds: 3 }));
     const flows = report.flows.filter((f) => (f.kind === 'tcp' || f.kind === 'udp') && local.has(f.src_vm) && local.has(f.dst_vm));
     expect(flows.length).toBeGreaterThan(0);
     const grew = (after: Exposition, name: string, labels: Record<string, string>) => (value(after, name, labels) ?? 0) - (value(before, name, labels) ?? 0);
@@ -99,7 +101,7 @@ describe('collector on the lab', () => {
       expect(grew(after, 'ovs_network_receive_bytes_total', labels)).toBeGreaterThanOrEqual(sum.sent);
       expect(grew(after, 'ovs_network_transmit_bytes_total', labels)).toBeGreaterThanOrEqual(sum.received);
     }
-  }, 60_000);
+  }, 120_000);
 
   it('polls OpenFlow and ovs-vswitchd in the background: tables, datapath and the VNI → network map', async () => {
     const { series } = await waitForScrape(collector.url, (s) =>
