@@ -263,8 +263,15 @@ export function planOpenFlow(actual: BridgeFlows, desired: readonly OpenFlowDesi
   const wantedCookies = new Set<bigint>();
   const wantedMeters = new Set<number>();
   const empty = { bridge: actual.bridge, meters: [], flows: [], deleteFlows: [], deleteMeters: [] };
+  // Ports holding any owned flow or meter: the others need no look unless a policy asks for something.
+  const present = new Set<number>();
+  for (const cookie of actual.flows.keys()) present.add(Number((cookie >> 8n) & 0xffffn));
+  for (const id of actual.meters.keys()) present.add((id - METER_BASE) >> 1);
   for (const { port, resolution } of desired) {
     if (port.bridge !== actual.bridge || port.ofport === null) continue;
+    const l = resolution.limits;
+    const wantsFlows = l !== null && (l.egress?.mechanism === 'meter' || l.ingress?.mechanism === 'meter' || l.egressPackets !== undefined || l.ingressPackets !== undefined || l.dscpMark !== undefined);
+    if (!wantsFlows && !present.has(port.ofport)) continue;
     for (const d of portDesires(port as OvsPort & { ofport: number }, resolution)) {
       const key = changeKey(port.key, d.mechanism);
       for (const c of d.cookies) wantedCookies.add(c);

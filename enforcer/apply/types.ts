@@ -3,7 +3,6 @@
  * reconciler exchange: the ports a backend can limit, the plan that turns what is into what
  * should be, and the outcome of applying it.
  */
-import type { Limits } from '../policy/limits.js';
 import type { Resolution } from '../policy/resolve.js';
 import type { Target } from '../policy/selector.js';
 
@@ -84,10 +83,3 @@ export function fingerprint(state: StateJson): string {
 export function changeKey(targetKey: string, mechanism: Mechanism): string {
   return `${targetKey}#${mechanism}`;
 }
-
-/** The kbps/pps a bandwidth or packet limit sets (for the floor check). */
-export function ratesOf(limit: { readonly kbps: number } | { readonly pps: number }): { kbps?: number; pps?: number } {
-  return 'kbps' in limit ? { kbps: limit.kbps } : { pps: limit.pps };
-}
-
-export type { Limits };

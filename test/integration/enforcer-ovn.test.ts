@@ -4,9 +4,14 @@
  * operator would. A QoS row Neutron wrote (external_ids neutron:port_id) is reported and kept.
  */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../common/log.js';
+import { startEnforcer } from '../../cli/enforce.js';
+import { loadEnforcerConfig } from '../../enforcer/policy/compile.js';
 import { OvsdbClient, type Replica } from '../../collector/ovsdb/client.js';
 import { OvnBackend, OVN_NB_MONITOR, type OvnPort } from '../../enforcer/apply/ovn-backend.js';
 import type { PortDesire } from '../../enforcer/apply/types.js';
@@ -113,5 +118,39 @@ describe('enforcer on ML2/OVN: northbound QoS rows', () => {
       `from-lport  2002 (inport == "${PORTS[2]}") rate=5000`,
       `to-lport  2002 (outport == "${PORTS[1]}") rate=9000`,
     ].sort());
+  });
+
+  it('as `enforce` runs it: a policy by project becomes rows, a deleted row is back within 2 s', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'enf-ovn-'));
+    const file = join(dir, 'enforcer.yml');
+    writeFileSync(file, `
+ovn:
+  northbound: { endpoint: "${nb.unixEndpoint}" }
+  local_ports_only: false
+state_dir: "${dir}"
+web: { listen_address: "127.0.0.1:0" }
+policies:
+  - name: project-cap
+    match: { project_id: ${PROJECT} }
+    limits: { ingress: { max_kbps: 40000 } }
+`);
+    const enforcer = await startEnforcer(loadEnforcerConfig(file), silentLogger);
+    try {
+      const mine = (l: string) => l.startsWith('to-lport') && l.includes('rate=40000');
+      // The second port's ingress has a row of another host's enforcer: reported, left alone.
+      await waitUntil('rows for the two other ports', async () => (await qosList()).filter(mine).length === 2, 5000);
+      expect(await qosList()).toContain(`to-lport  2002 (outport == "${PORTS[1]}") rate=9000`);
+      // The third port keeps Neutron's egress row; its ingress had none, so it gets the policy's.
+      expect(await qosList()).toContain(`from-lport  2002 (inport == "${PORTS[2]}") rate=5000`);
+      expect(await qosList()).toContain(`to-lport  2002 (outport == "${PORTS[2]}") rate=40000 burst=32000`);
+      await nbctl('qos-del', `neutron-${NET}`, 'to-lport', '2002', `outport == "${PORTS[0]}"`);
+      const start = Date.now();
+      await waitUntil('repaired', async () => (await qosList()).filter(mine).length === 2, 2000);
+      console.log(`OVN row repaired in ${Date.now() - start} ms`);
+      expect(await (await fetch(`${enforcer.url}/metrics`)).text()).toMatch(/^ovs_enforcer_reconcile_drift_total 1$/m);
+    } finally {
+      await enforcer.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -32,12 +32,23 @@ describe('enforcer restart after kill -9 with an active throttle', () => {
   let child: ChildProcess | undefined;
   let stderr = '';
 
+  const spawnEnforcer = (args: readonly string[]): ChildProcess => spawn(process.execPath,
+    ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', TS_RESOLVE_HOOK, MAIN, ...args],
+    { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const start = (): ChildProcess => {
-    const p = spawn(process.execPath, ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', TS_RESOLVE_HOOK, MAIN, '--config', join(dir, 'enforcer.yml')],
-      { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawnEnforcer(['--config', join(dir, 'enforcer.yml')]);
     p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     return p;
   };
+  /** Runs the command to completion. */
+  const runEnforcer = (args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> => new Promise((resolve) => {
+    const p = spawnEnforcer(args);
+    let out = '';
+    let err = '';
+    p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('close', (code) => resolve({ code, stdout: out, stderr: err }));
+  });
   const healthy = async (): Promise<boolean> => {
     try {
       return (await fetch(`${url}/healthz`)).status === 200;
@@ -93,6 +104,24 @@ alerts:
     await sb?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
+
+  it('a bad file exits 2 naming the file, the key and why; --dry-run prints the plan and changes nothing', async () => {
+    const bad = join(dir, 'bad.yml');
+    writeFileSync(bad, 'policies:\n  - name: x\n    match: { bridge: br-int }\n    limits: { ingress: { max_kbps: 10 } }\n');
+    const refused = await runEnforcer(['--config', bad]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`${bad}: key policies.0.limits.ingress.max_kbps: 10 kbps is below the safety floor of 1000 kbps`);
+    const before = await ovsState();
+    const dry = await runEnforcer(['--config', join(dir, 'enforcer.yml'), '--dry-run']);
+    expect(dry.code).toBe(0);
+    const target = (e: Record<string, unknown>) => String((e.what as Record<string, string>).target);
+    const plan = dry.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).sort((a, b) => target(a).localeCompare(target(b)));
+    expect(plan.map((e) => [e.action, e.result, target(e)])).toEqual(
+      sb.vms.map((v) => ['apply', 'dry_run', `br-int/${v.port}`]));
+    expect(plan[0]).toMatchObject({ who: 'policy:project-default', after: { ingress_policing_rate: 10_000, ingress_policing_burst: 8000 } });
+    expect(dry.stderr).toContain(`dry run: ${sb.vms.length} change(s) planned, nothing changed`);
+    expect(await ovsState()).toEqual(before);
+  }, 60_000);
 
   it('keeps the throttle and its expiry across kill -9 and restart, then ends it on time', async () => {
     child = start();
