@@ -156,8 +156,12 @@ export async function startEnforcer(setup: EnforcerSetup, logger: Logger, overri
     maxChangesPerMinute: config.safety.max_changes_per_minute, dryRun: false, audit: metrics, logger,
   });
   const handler = new AlertHandler(setup.alerts, actions, metrics, logger);
+  const reconcileAlerts = async (): Promise<boolean> => {
+    const report = await reconciler.trigger();
+    return report.ready && report.failed === 0 && report.rejected === 0;
+  };
   const webhook = config.webhook && setup.alerts.length > 0
-    ? { auth: new WebhookAuth(config.webhook.auth, setup.source), handler, reconcile: () => reconciler.trigger() }
+    ? { auth: new WebhookAuth(config.webhook.auth, setup.source), handler, reconcile: reconcileAlerts }
     : undefined;
   const registry = new PrometheusRegistry([metrics], logger);
   const server = new EnforcerServer({
@@ -177,6 +181,8 @@ export async function startEnforcer(setup: EnforcerSetup, logger: Logger, overri
   for (const replica of wiring.replicas) {
     for (const event of ['change', 'reset', 'synced'] as const) replica.on(event, () => reconciler.request(OVSDB_DEBOUNCE_MS));
   }
+  // A lost connection is seen by the next run (metrics say so, nothing is planned from a stale view).
+  for (const c of wiring.clients) c.on('disconnected', () => reconciler.request(0));
   for (const c of wiring.clients) c.start();
   const poll = wiring.pollsOpenFlow ? setInterval(() => reconciler.request(0), config.openflow.poll_ms) : undefined;
   metrics.record({

@@ -172,7 +172,6 @@ export class OvnBackend implements Backend<OvnPort, OvnChange> {
   }
 
   async plan(desired: readonly PortDesire<OvnPort>[]): Promise<Plan<OvnChange>> {
-    const ownedIds = (port: string): Json => this.ownedIdsFor(port);
     const changes: OvnChange[] = [];
     const inSync = new Map<string, string>();
     const findings: Finding[] = [];
@@ -225,12 +224,12 @@ export class OvnBackend implements Backend<OvnPort, OvnChange> {
           key, target: port, mechanism, action: 'apply', before: null, after, rates, resolution,
           ovsdb: [
             // Precondition: still no row of ours for this port and direction (another writer raced us).
-            { op: 'wait', table: 'QoS', where: [['external_ids', 'includes', ownedIds(port.lsp)], ['direction', '==', direction]], columns: ['_uuid'], until: '==', rows: [], timeout: 0 },
+            { op: 'wait', table: 'QoS', where: [['external_ids', 'includes', this.ownedIdsFor(port.lsp)], ['direction', '==', direction]], columns: ['_uuid'], until: '==', rows: [], timeout: 0 },
             {
               op: 'insert', table: 'QoS', 'uuid-name': name,
               row: {
                 priority: OVN_QOS_PRIORITY, direction, match, bandwidth: intMapJson(want.bandwidth), action: intMapJson(want.action),
-                external_ids: ownedIds(port.lsp),
+                external_ids: this.ownedIdsFor(port.lsp),
               },
             },
             { op: 'mutate', table: 'Logical_Switch', where: [byUuid(port.switchUuid)], mutations: [['qos_rules', 'insert', ['set', [namedUuid(name)]]]] },

@@ -56,11 +56,6 @@ function describeWinner(winner: CompiledPolicy, others: readonly CompiledPolicy[
   return `policy ${sel(winner)} wins over ${reasons.join('; ')} (order: neutron_port_id > interface > network_id > project_id > bridge)`;
 }
 
-/** `policies` in file order; `throttles` are the active alert actions. */
-export function resolveTarget(target: Target, policies: readonly CompiledPolicy[], throttles: readonly ThrottleRef[]): Resolution {
-  return new PolicyResolver(policies).resolve(target, throttles);
-}
-
 /** Explanations kept (they repeat across ports: one per combination of matching policies and throttles). */
 const MAX_EXPLANATIONS = 10_000;
 
@@ -71,8 +66,10 @@ const MAX_EXPLANATIONS = 10_000;
 export class PolicyResolver {
   private readonly explanations = new Map<string, string>();
 
+  /** `policies` in file order. */
   constructor(private readonly policies: readonly CompiledPolicy[]) {}
 
+  /** `throttles`: the active alert actions. */
   resolve(target: Target, throttles: readonly ThrottleRef[]): Resolution {
     const matching: CompiledPolicy[] = [];
     for (const p of this.policies) if (p.selector.matches(target)) matching.push(p);

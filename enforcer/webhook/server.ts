@@ -26,8 +26,8 @@ export interface EnforcerServerOptions {
   readonly webhook?: {
     readonly auth: WebhookAuth;
     readonly handler: AlertHandler;
-    /** Makes OVS match the new alert actions; resolves when the reconcile that follows is done. */
-    readonly reconcile: () => Promise<unknown>;
+    /** Makes OVS match the new alert actions; resolves when the reconcile that follows is done, true if it applied everything. */
+    readonly reconcile: () => Promise<boolean>;
   };
   readonly metrics: () => Promise<{ body: Buffer; contentType: string }>;
   readonly healthy: () => boolean;
@@ -118,8 +118,9 @@ export class EnforcerServer {
     const changed = outcomes.some((o) => o.decision === 'throttle' || o.decision === 'restore');
     let reconciled = !changed;
     if (changed) {
-      // Answer once OVS matches (or after a bound: the action is stored and will be applied anyway).
-      reconciled = await Promise.race([hook.reconcile().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), RECONCILE_WAIT_MS).unref())]);
+      // Answer once OVS matches (or after a bound: the action is stored and will be applied anyway;
+    // `reconciled: false` says OVS does not match yet, e.g. while OVSDB is unreachable).
+      reconciled = await Promise.race([hook.reconcile(), new Promise<boolean>((r) => setTimeout(() => r(false), RECONCILE_WAIT_MS).unref())]);
     }
     send(res, 200, { status: 'ok', reconciled, alerts: outcomes });
   }

@@ -232,6 +232,20 @@ alerts:
     expect(await everything()).toBe(snapshot);
   });
 
+  it('OVSDB down: not healthy, alerts stored and answered reconciled=false; back up: the throttle goes on', async () => {
+    await sb.ovs.ovsdb.kill9();
+    await waitUntil('down seen', async () => (await metric('ovs_enforcer_up')) === 0, 5000);
+    expect((await fetch(`${enforcer.url}/healthz`)).status).toBe(503);
+    const hot = alertBody('firing', 'OvsPortBandwidthHigh', { neutron_port_id: vm(0).portId }, 'fp-while-down');
+    expect(await (await post(hot)).json()).toMatchObject({ reconciled: false, alerts: [{ decision: 'throttle' }] });
+    expect(enforcer.actions.active()).toHaveLength(1);
+    await sb.ovs.ovsdb.restart();
+    await waitUntil('throttle applied after the restart', async () => (await policing(0)).ingress_policing_rate === 5000, 15_000);
+    expect(await metric('ovs_enforcer_up')).toBe(1);
+    await post(alertBody('resolved', 'OvsPortBandwidthHigh', { neutron_port_id: vm(0).portId }, 'fp-while-down'));
+    expect(await policing(0)).toEqual({ ingress_policing_rate: 10_000, ingress_policing_burst: 8000 });
+  });
+
   it('the Neutron port, its rows and the foreign flow are exactly as before every test', async () => {
     expect(await foreign()).toBe(foreignSnapshot);
     expect(audit().every((e) => typeof e.time === 'string' && typeof e.who === 'string' && 'what' in e && 'why' in e)).toBe(true);

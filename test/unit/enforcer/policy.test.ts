@@ -5,11 +5,14 @@ import { isTelemetryError } from '../../../common/errors.js';
 import { UNKNOWN } from '../../../common/model.js';
 import { compileEnforcerConfig, loadEnforcerConfig } from '../../../enforcer/policy/compile.js';
 import { compileLimits, tighten } from '../../../enforcer/policy/limits.js';
-import { resolveTarget, type ThrottleRef } from '../../../enforcer/policy/resolve.js';
+import { PolicyResolver, type ThrottleRef } from '../../../enforcer/policy/resolve.js';
+import type { CompiledPolicy } from '../../../enforcer/policy/compile.js';
 import { compileGlob, type Target } from '../../../enforcer/policy/selector.js';
 
 const dir = join(import.meta.dirname, '../../fixtures/enforcer');
 const files = readdirSync(dir);
+
+const resolveTarget = (t: Target, policies: readonly CompiledPolicy[], throttles: readonly ThrottleRef[]) => new PolicyResolver(policies).resolve(t, throttles);
 
 const target = (over: Partial<Target> = {}): Target => ({
   key: 'br-int/tap1', interface: 'tap1', bridge: 'br-int', neutronPortId: 'port-1', networkId: 'net-1', projectId: 'proj-1', ...over,

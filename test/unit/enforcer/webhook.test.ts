@@ -160,7 +160,7 @@ describe('enforcer HTTP endpoint', () => {
     const audit = new AuditLog(() => undefined);
     server = new EnforcerServer({
       host: '127.0.0.1', port: 0, maxBodyBytes: 4096, logger: silentLogger,
-      webhook: { auth: new WebhookAuth(setup.config.webhook!.auth, 'test'), handler: new AlertHandler(setup.alerts, store, audit, silentLogger), reconcile: async () => void reconciles++ },
+      webhook: { auth: new WebhookAuth(setup.config.webhook!.auth, 'test'), handler: new AlertHandler(setup.alerts, store, audit, silentLogger), reconcile: async () => { reconciles++; return true; } },
       metrics: async () => ({ body: Buffer.from('ovs_enforcer_up 1\n'), contentType: 'text/plain; version=0.0.4' }),
       healthy: () => true,
     });
