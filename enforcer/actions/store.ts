@@ -41,7 +41,8 @@ const actionSchema = z.object({
   expiresAt: z.number(),
 });
 
-const finishedSchema = z.object({ id: z.string(), startsAt: z.string(), endedAt: z.number(), how: z.enum(['resolved', 'expired']) });
+/** A firing whose TTL ended: kept so that repeats of it (Alertmanager re-sends while it fires) are not applied again. */
+const finishedSchema = z.object({ id: z.string(), startsAt: z.string(), endedAt: z.number() });
 
 const stateSchema = z.object({
   format: z.literal(1),
@@ -52,8 +53,9 @@ const stateSchema = z.object({
 export type AlertAction = z.infer<typeof actionSchema> & ThrottleRef & { readonly limits: Limits };
 type Finished = z.infer<typeof finishedSchema>;
 
-/** Ended actions remembered (so a late repeat of an expired firing is not re-applied), newest kept. */
-const MAX_FINISHED = 10_000;
+/** Expired firings remembered: until their alert resolves, at most a week, at most this many (newest kept). */
+const MAX_FINISHED = 1000;
+const FINISHED_MS = 7 * 86_400_000;
 
 export type FireResult = 'applied' | 'duplicate' | 'already_expired';
 
@@ -98,33 +100,35 @@ export class ActionStore {
 
   fire(action: AlertAction): FireResult {
     if (this.actions.has(action.id)) return 'duplicate';
-    if (this.finished.some((f) => f.id === action.id && f.startsAt === action.startsAt && f.how === 'expired')) return 'already_expired';
+    if (this.finished.some((f) => f.id === action.id && f.startsAt === action.startsAt)) return 'already_expired';
     this.actions.set(action.id, action);
     this.save();
     return 'applied';
   }
 
-  /** Ends an action because its alert resolved; null when it was not active. */
-  resolve(id: string, now: number): AlertAction | null {
-    return this.end(id, now, 'resolved');
+  /** Ends an action because its alert resolved (null when it was not active); forgets its expired firings. */
+  resolve(id: string): AlertAction | null {
+    const action = this.actions.get(id) ?? null;
+    const finished = this.finished.filter((f) => f.id !== id);
+    if (action === null && finished.length === this.finished.length) return null;
+    this.actions.delete(id);
+    this.finished = finished;
+    this.save();
+    return action;
   }
 
   /** Ends every action whose TTL has passed. */
   expire(now: number): AlertAction[] {
     const due = [...this.actions.values()].filter((a) => a.expiresAt <= now);
-    for (const a of due) this.end(a.id, now, 'expired', false);
-    if (due.length > 0) this.save();
+    const stale = this.finished.some((f) => f.endedAt <= now - FINISHED_MS);
+    if (due.length === 0 && !stale) return [];
+    for (const a of due) {
+      this.actions.delete(a.id);
+      this.finished.push({ id: a.id, startsAt: a.startsAt, endedAt: now });
+    }
+    this.finished = this.finished.filter((f) => f.endedAt > now - FINISHED_MS).slice(-MAX_FINISHED);
+    this.save();
     return due;
-  }
-
-  private end(id: string, now: number, how: Finished['how'], save = true): AlertAction | null {
-    const action = this.actions.get(id);
-    if (!action) return null;
-    this.actions.delete(id);
-    this.finished.push({ id, startsAt: action.startsAt, endedAt: now, how });
-    if (this.finished.length > MAX_FINISHED) this.finished = this.finished.slice(-MAX_FINISHED);
-    if (save) this.save();
-    return action;
   }
 
   /** Writes the whole state to a temporary file, flushes it, renames it over the old one, flushes the directory. */

@@ -78,7 +78,7 @@ export class AlertHandler {
     const what = { [mapping.target]: value };
     const who = `alert:${mapping.name}`;
     if (alert.status === 'resolved') {
-      const ended = this.store.resolve(id, this.now());
+      const ended = this.store.resolve(id);
       this.audit.record({ who, action: 'restore', result: ended ? 'ok' : 'duplicate', what, why: { ...why, reason: ended ? 'alert resolved' : 'no active throttle for this alert' }, before: ended ? describeLimits(ended.limits) : null, after: null });
       return { ...base, decision: ended ? 'restore' : 'not_active', mapping: mapping.name };
     }
