@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { benchEnforcer } from './enforcer.js';
 import { benchIpfixDecode } from './ipfix-decode.js';
 import { benchOpenflowDump } from './openflow-dump.js';
 import { benchOvsdbSync } from './ovsdb-sync.js';
@@ -23,6 +24,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   'sflow-ingest': benchSflowIngest,
   'openflow-dump': benchOpenflowDump,
   'ipfix-decode': benchIpfixDecode,
+  enforcer: benchEnforcer,
 };
 
 const wanted = process.argv.slice(2);
