@@ -11,8 +11,10 @@
  * decodes a reordered copy in which each such datagram is repeated right after the datagram
  * that brought its template, and our held records are compared with that copy's sets.
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
 import { readCapture } from '../../collector/capture/reader.js';
 import { extractUdp, UdpDatagram } from '../../collector/capture/udp.js';
 import { decodeFlowDatagram, NetflowContext, NetflowDecodeError, type MessageHeader, type RecordInfo, type Template } from '../../collector/ipfix/decode.js';
@@ -386,4 +388,51 @@ export function compareFrame(c: Comparison, ours: OurFrame, cflow: TObject | und
     compared++;
   }
   return compared;
+}
+
+/**
+ * Registers, inside the caller's describe block, one test per capture comparing our decode with
+ * tshark's field by field (broken-on-purpose captures must give exactly `expectedErrors`), and a
+ * summary line after the suite. Returns the memoised decode and the totals (further checks of
+ * the suite add their compared fields to them).
+ */
+export function tsharkConformanceTests(
+  label: string,
+  testdata: string,
+  files: readonly string[],
+  expectedErrors: Readonly<Record<string, Readonly<Record<number, string>>>>,
+): { decode: (file: string) => OurCapture; totals: { fields: number } } {
+  const tmp = mkdtempSync(path.join(tmpdir(), `${label.toLowerCase().replace(/\W+/g, '-')}-conformance-`));
+  const totals = { files: 0, datagrams: 0, records: 0, held: 0, fields: 0 };
+  afterAll(() => {
+    rmSync(tmp, { recursive: true, force: true });
+    console.log(
+      `${label} conformance: ${totals.files} captures, ${totals.datagrams} datagrams, ${totals.records} records ` +
+        `(${totals.held} decoded after their template came), ${totals.fields} fields compared with tshark`,
+    );
+  });
+  const decoded = new Map<string, OurCapture>();
+  const decode = (file: string): OurCapture => {
+    let d = decoded.get(file);
+    if (!d) decoded.set(file, (d = decodeCaptureFile(file)));
+    return d;
+  };
+
+  it.each(files.map((f) => [path.relative(testdata, f), f]))('%s matches tshark field by field', (_name, file) => {
+    const ours = decode(file);
+    const view = tsharkView(file, ours, tmp);
+    const c = new Comparison();
+    let records = 0;
+    for (const f of ours.frames) records += compareFrame(c, f, view.byNumber.get(f.number), view.repeats);
+    const errors = Object.fromEntries(ours.frames.filter((f) => f.error).map((f) => [f.number, f.error]));
+    expect(errors).toEqual(expectedErrors[path.basename(file)] ?? {});
+    expect(c.mismatches).toEqual([]);
+    expect(c.fields).toBeGreaterThan(0);
+    totals.files++;
+    totals.datagrams += ours.frames.length;
+    totals.records += records;
+    totals.held += ours.frames.reduce((n, f) => n + f.records.filter((r) => r.held).length, 0);
+    totals.fields += c.fields;
+  });
+  return { decode, totals };
 }

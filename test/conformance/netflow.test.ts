@@ -6,11 +6,10 @@
  * records are also checked against the independent ovs-lab/reference-decode.json, and the
  * sampler tables of options records against the rates the akvorado fixtures were made with.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { Comparison, compareFrame, decodeCaptureFile, findPcaps, tsharkView, type OurCapture } from './netflow-tshark.js';
+import { describe, expect, it } from 'vitest';
+import { Comparison, findPcaps, tsharkConformanceTests } from './netflow-tshark.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const testdata = path.resolve(repoRoot, '../shared/testdata');
@@ -30,38 +29,7 @@ const EXPECTED_ERRORS: Record<string, Record<number, string>> = {
 
 describe.skipIf(!present)('NetFlow v5 / v9 decoder vs tshark on ../shared/testdata', () => {
   const files = present ? [...findPcaps(path.join(testdata, 'flows/netflow')), path.join(testdata, 'ovs-lab/netflow.pcap')] : [];
-  const tmp = mkdtempSync(path.join(tmpdir(), 'netflow-conformance-'));
-  const totals = { files: 0, datagrams: 0, records: 0, held: 0, fields: 0 };
-  afterAll(() => {
-    rmSync(tmp, { recursive: true, force: true });
-    console.log(
-      `NetFlow conformance: ${totals.files} captures, ${totals.datagrams} datagrams, ${totals.records} records ` +
-        `(${totals.held} decoded after their template came), ${totals.fields} fields compared with tshark`,
-    );
-  });
-  const decoded = new Map<string, OurCapture>();
-  const decode = (file: string) => {
-    let d = decoded.get(file);
-    if (!d) decoded.set(file, (d = decodeCaptureFile(file)));
-    return d;
-  };
-
-  it.each(files.map((f) => [path.relative(testdata, f), f]))('%s matches tshark field by field', (_name, file) => {
-    const ours = decode(file);
-    const view = tsharkView(file, ours, tmp);
-    const c = new Comparison();
-    let records = 0;
-    for (const f of ours.frames) records += compareFrame(c, f, view.byNumber.get(f.number), view.repeats);
-    const errors = Object.fromEntries(ours.frames.filter((f) => f.error).map((f) => [f.number, f.error]));
-    expect(errors).toEqual(EXPECTED_ERRORS[path.basename(file)] ?? {});
-    expect(c.mismatches).toEqual([]);
-    expect(c.fields).toBeGreaterThan(0);
-    totals.files++;
-    totals.datagrams += ours.frames.length;
-    totals.records += records;
-    totals.held += ours.frames.reduce((n, f) => n + f.records.filter((r) => r.held).length, 0);
-    totals.fields += c.fields;
-  });
+  const { decode, totals } = tsharkConformanceTests('NetFlow', testdata, files, EXPECTED_ERRORS);
 
   it('sampler options give each flow its sampler rate (akvorado fixtures)', () => {
     const rates = (name: string) => {
