@@ -16,6 +16,7 @@
  * Rules compile when the file is loaded, so a bad glob fails at start, not on the first packet.
  */
 import { z } from 'zod';
+import { compileGlob } from '../../common/glob.js';
 import { parseYamlFileWith } from '../../common/yaml-file.js';
 
 const networkSchema = z.strictObject({
@@ -122,11 +123,9 @@ export class TenancyMapping {
   }
 }
 
-/** `*` and `?` globs, anchored; everything else literal. */
 function globTest(glob: string, field: (key: InterfaceKey) => string): (key: InterfaceKey) => boolean {
-  if (!/[*?]/.test(glob)) return (key) => field(key) === glob;
-  const re = new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  return (key) => re.test(field(key));
+  const test = compileGlob(glob);
+  return (key) => test(field(key));
 }
 
 export function loadMappingFile(file: string): TenancyMapping {

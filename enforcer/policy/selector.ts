@@ -4,6 +4,7 @@
  * neutron_port_id > interface > network_id > project_id > bridge (a policy counts as its most
  * specific key); then the one with more keys; then the one written first.
  */
+import { compileGlob } from '../../common/glob.js';
 import type { SelectorInput } from './schema.js';
 
 /** What a policy is matched against: one VM port (OVS interface or OVN logical port). */
@@ -44,13 +45,6 @@ export interface CompiledSelector {
   readonly source: Readonly<Partial<Record<SelectorKey, string>>>;
   readonly specificity: Specificity;
   matches(target: Target): boolean;
-}
-
-/** `*` and `?` globs, anchored; everything else literal. */
-export function compileGlob(glob: string): (value: string) => boolean {
-  if (!/[*?]/.test(glob)) return (value) => value === glob;
-  const re = new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  return (value) => re.test(value);
 }
 
 export function compileSelector(input: SelectorInput): CompiledSelector {

@@ -7,7 +7,8 @@ import { compileEnforcerConfig, loadEnforcerConfig } from '../../../enforcer/pol
 import { compileLimits, tighten } from '../../../enforcer/policy/limits.js';
 import { PolicyResolver, type ThrottleRef } from '../../../enforcer/policy/resolve.js';
 import type { CompiledPolicy } from '../../../enforcer/policy/compile.js';
-import { compileGlob, type Target } from '../../../enforcer/policy/selector.js';
+import { compileGlob } from '../../../common/glob.js';
+import type { Target } from '../../../enforcer/policy/selector.js';
 
 const dir = join(import.meta.dirname, '../../fixtures/enforcer');
 const files = readdirSync(dir);
