@@ -90,7 +90,9 @@ function flowPipeline(
 
 /** `source` names the config file in error messages of the exporters' settings. */
 export async function startCollector(config: Config, logger: Logger, source = '(config)'): Promise<RunningCollector> {
-  const defaults = config.ovsdb.endpoint === undefined || config.datapath.rundir === undefined ? defaultSources() : undefined;
+  // The lab's (or the system's) OVSDB, rundir and tenancy only when no OVSDB is configured: an
+  // explicit endpoint never picks up a lab's mapping or run directory.
+  const defaults = config.ovsdb.endpoint === undefined ? defaultSources() : undefined;
   const endpoint = config.ovsdb.endpoint ?? defaults?.endpoint ?? SYSTEM_OVSDB;
   const mapping = config.tenancy.mapping_file !== undefined
     ? loadMappingFile(config.tenancy.mapping_file)
