@@ -25,6 +25,9 @@ export interface StatusReport {
   readonly sections: readonly { readonly name: string; readonly rows: readonly (readonly [string, string])[] }[];
 }
 
+/** An extra GET/HEAD endpoint of the collector's HTTP server (same TLS and auth as /metrics). */
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
+
 export interface MetricsServerOptions {
   readonly listenAddress: string;
   readonly telemetryPath: string;
@@ -33,6 +36,8 @@ export interface MetricsServerOptions {
   readonly logger: Logger;
   /** exporter-toolkit web config (TLS, basic auth); absent = plain HTTP without auth. */
   readonly webConfigFile?: string;
+  /** Extra endpoints by exact path; they take precedence over the built-in ones. */
+  readonly routes?: ReadonlyMap<string, HttpRoute>;
 }
 
 interface MediaRange {
@@ -105,12 +110,16 @@ export class MetricsServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
       return;
     }
-    if (path === this.opts.telemetryPath) {
+    const route = this.opts.routes?.get(path);
+    if (route !== undefined) {
+      await route(req, res, url);
+    } else if (path === this.opts.telemetryPath) {
       const format = negotiateFormat(req.headers.accept);
       const body = await this.opts.registry.render(format);
       const headers: Record<string, string> = { 'content-type': this.opts.registry.contentTypeOf(format), vary: 'Accept, Accept-Encoding' };
