@@ -28,9 +28,10 @@ export interface TableView {
   table(name: string): ReadonlyMap<string, Row>;
 }
 
-const STAT_KEYS = ['rx_bytes', 'rx_packets', 'rx_dropped', 'rx_errors', 'tx_bytes', 'tx_packets', 'tx_dropped', 'tx_errors'] as const;
+/** The Interface.statistics keys the model keeps (InterfaceCounters). */
+export const STAT_KEYS = ['rx_bytes', 'rx_packets', 'rx_dropped', 'rx_errors', 'tx_bytes', 'tx_packets', 'tx_dropped', 'tx_errors'] as const;
 
-function countersOf(stats: ReadonlyMap<string, number>): InterfaceCounters {
+export function countersOf(stats: ReadonlyMap<string, number>): InterfaceCounters {
   const counters: InterfaceCounters = {};
   for (const key of STAT_KEYS) {
     const v = stats.get(key);

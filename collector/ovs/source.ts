@@ -10,6 +10,7 @@ import type { TlsFiles } from '../ovsdb/endpoint.js';
 import type { Replica } from '../ovsdb/client.js';
 import type { TenancyResolver } from '../tenancy/resolver.js';
 import { VSWITCH_MONITOR, VswitchModel } from './model.js';
+import { InterfaceRateTracker } from './rates.js';
 
 export interface VswitchSourceOptions {
   readonly endpoint: string;
@@ -21,6 +22,8 @@ export interface VswitchSourceOptions {
 export class VswitchSource implements MetricCollector {
   readonly name = 'ovsdb';
   readonly model: VswitchModel;
+  /** Live rates per Interface row uuid (InterfaceState.uuid), from the statistics updates. */
+  readonly rates = new InterfaceRateTracker();
   private readonly client: OvsdbClient;
   private readonly replica: Replica;
   private connections = 0;
@@ -36,7 +39,9 @@ export class VswitchSource implements MetricCollector {
       this.model.invalidate();
     };
     this.replica.on('change', invalidate);
+    this.replica.on('change', (change) => this.rates.onChange(change));
     this.replica.on('reset', invalidate);
+    this.replica.on('reset', () => this.rates.clear());
     this.replica.on('synced', invalidate);
     this.client.on('connected', () => {
       this.connections++;
