@@ -5,9 +5,8 @@
  */
 import { z } from 'zod';
 import { readYamlFile, validate } from './yaml-file.js';
-import { influxConfigSchema } from '../exporters/influx/config.js';
-import { otlpConfigSchema } from '../exporters/otlp/config.js';
-import { webHardeningKeys } from '../exporters/prometheus/config.js';
+import { influxConfigSchema } from './config-influx.js';
+import { otlpConfigSchema } from './config-otlp.js';
 
 const endpointText = z
   .string()
@@ -56,7 +55,10 @@ export const configSchema = z.strictObject({
     .strictObject({
       listen_address: listenAddress.default('127.0.0.1:9477'),
       telemetry_path: z.string().startsWith('/').default('/metrics'),
-      ...webHardeningKeys,
+      /** exporter-toolkit web config file: TLS, basic auth (bcrypt), headers. Absent = plain HTTP. */
+      config_file: z.string().min(1).optional(),
+      /** Cardinality guard: series per metric family and scrape (the largest seen in practice, 10,000 interfaces, has 10,000); more are left out and counted. */
+      max_series_per_family: z.number().int().min(1).max(100_000_000).default(50_000),
     })
     .prefault({}),
   metrics: z

@@ -16,6 +16,7 @@
 import type { Row } from '../../collector/ovsdb/datum.js';
 import type { TransactOperation } from '../../collector/ovsdb/transact.js';
 import type { Json } from '../../collector/ovsdb/json.js';
+import { OWNER_VALUE, POLICING_OWNER_KEY } from '../../common/ownership.js';
 import type { BandwidthLimit, EgressMechanism, IngressMechanism } from '../policy/limits.js';
 import type { Resolution } from '../policy/resolve.js';
 import {
@@ -26,8 +27,6 @@ import {
   ownedCondition,
   ownerIds,
   ovsMap,
-  OWNER_VALUE,
-  POLICING_OWNER_KEY,
   setMapKeys,
   uuidRef,
   waitFor,

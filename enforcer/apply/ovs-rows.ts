@@ -7,7 +7,7 @@ import type { InterfaceState } from '../../common/model.js';
 import type { Row } from '../../collector/ovsdb/datum.js';
 import { getInt, getSet, getString } from '../../collector/ovsdb/row.js';
 import type { Target } from '../policy/selector.js';
-import { OWNER_KEY, OWNER_VALUE, POLICING_OWNER_KEY, PORT_KEY } from './ovsdb-json.js';
+import { OWNER_KEY, OWNER_VALUE, POLICING_OWNER_KEY, PORT_KEY } from '../../common/ownership.js';
 
 /**
  * What the enforcer monitors of the Open_vSwitch database: what the interface model needs for

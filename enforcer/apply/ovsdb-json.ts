@@ -1,21 +1,11 @@
 /**
- * OVSDB values and operations as the enforcer writes them (RFC 7047 §5.1 notation), plus the
- * ownership marker every row it creates carries in external_ids.
+ * OVSDB values and operations as the enforcer writes them (RFC 7047 §5.1 notation), with the
+ * ownership marker (common/ownership.ts) every row it creates carries in external_ids.
  */
 import type { Json } from '../../collector/ovsdb/json.js';
 import type { Condition, TransactOperation } from '../../collector/ovsdb/transact.js';
 import { OvsdbRpcError } from '../../collector/ovsdb/jsonrpc.js';
-
-/** external_ids key on every row the enforcer creates (OVS QoS/Queue, OVN QoS). */
-export const OWNER_KEY = 'ovs-telemetry:owner';
-export const OWNER_VALUE = 'enforcer';
-/** external_ids key naming the port (OVS port name, OVN logical port) an owned row is for. */
-export const PORT_KEY = 'ovs-telemetry:port';
-/**
- * On an Interface (a row the enforcer does not create): marks ingress_policing_rate/burst as
- * set by the enforcer, so it only ever changes or clears limits it set itself.
- */
-export const POLICING_OWNER_KEY = 'ovs-telemetry:policing-owner';
+import { OWNER_KEY, OWNER_VALUE, PORT_KEY } from '../../common/ownership.js';
 
 export const uuidRef = (uuid: string): Json => ['uuid', uuid];
 export const namedUuid = (name: string): Json => ['named-uuid', name];

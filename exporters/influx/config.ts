@@ -1,78 +1,12 @@
 /**
- * The `influxdb:` section of the collector's config (a fragment for common/config.ts) and its
- * translation into exporter options; TLS files are read at start-up, errors name the key.
+ * The translation of the collector config's `influxdb:` section (common/config-influx.ts) into
+ * exporter options; TLS files are read at start-up, errors name the key.
  */
-import { z } from 'zod';
-import { readConfiguredFile } from '../../common/config-file.js';
+import { readClientTls } from '../../common/config-client.js';
+import type { InfluxConfig } from '../../common/config-influx.js';
 import type { Logger } from '../../common/log.js';
 import type { MetricCollector } from '../../common/metrics.js';
 import type { InfluxExporterOptions } from './exporter.js';
-
-// InfluxQL identifiers are quoted by the client; keep names plain so they need no thought.
-const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/, 'must be letters, digits, _ . - (starting with a letter or _)');
-const duration = z.string().regex(/^(INF|(\d+(ns|u|µ|ms|s|m|h|d|w))+)$/, 'must be an InfluxQL duration such as 7d, 168h or INF');
-
-const RETENTION_DEFAULTS = { duration: '30d', replication: 1, default: true };
-
-export const INFLUX_DEFAULTS = {
-  enabled: false,
-  url: 'http://127.0.0.1:8086',
-  database: 'ovs_telemetry',
-  create_database: true,
-  interval_seconds: 10,
-  timeout_seconds: 10,
-  batch_size: 5000,
-  max_buffered_points: 500_000,
-  backoff: { initial_seconds: 1, max_seconds: 60 },
-};
-
-export const influxConfigSchema = z
-  .strictObject({
-    enabled: z.boolean().default(INFLUX_DEFAULTS.enabled),
-    /** The 1.x HTTP API (InfluxDB 2.x/3.x: their 1.x-compatible API). */
-    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).default(INFLUX_DEFAULTS.url),
-    database: identifier.default(INFLUX_DEFAULTS.database),
-    /** Written to; created (with this duration) when missing and create_database is on. */
-    retention_policy: z
-      .strictObject({
-        name: identifier,
-        duration: duration.default(RETENTION_DEFAULTS.duration),
-        replication: z.number().int().min(1).max(100).default(RETENTION_DEFAULTS.replication),
-        /** Make it the database's default policy when creating it. */
-        default: z.boolean().default(RETENTION_DEFAULTS.default),
-      })
-      .optional(),
-    /** CREATE DATABASE / RETENTION POLICY when missing (InfluxDB 1.x; turn off for 2.x/3.x). */
-    create_database: z.boolean().default(INFLUX_DEFAULTS.create_database),
-    username: z.string().min(1).optional(),
-    password: z.string().min(1).optional(),
-    /** InfluxDB 2.x/3.x API token (sent as the password of the 1.x-compatible API). */
-    token: z.string().min(1).optional(),
-    tls: z
-      .strictObject({
-        ca_file: z.string().min(1).optional(),
-        cert_file: z.string().min(1).optional(),
-        key_file: z.string().min(1).optional(),
-        insecure_skip_verify: z.boolean().default(false),
-      })
-      .refine((t) => (t.cert_file === undefined) === (t.key_file === undefined), { error: 'cert_file and key_file go together', path: ['cert_file'] })
-      .optional(),
-    interval_seconds: z.number().min(1).max(3600).default(INFLUX_DEFAULTS.interval_seconds),
-    timeout_seconds: z.number().min(1).max(300).default(INFLUX_DEFAULTS.timeout_seconds),
-    batch_size: z.number().int().min(1).max(100_000).default(INFLUX_DEFAULTS.batch_size),
-    /** Points held while InfluxDB is unreachable; beyond that the oldest are dropped (and counted). */
-    max_buffered_points: z.number().int().min(1).max(100_000_000).default(INFLUX_DEFAULTS.max_buffered_points),
-    backoff: z
-      .strictObject({
-        initial_seconds: z.number().min(0.01).max(3600).default(INFLUX_DEFAULTS.backoff.initial_seconds),
-        max_seconds: z.number().min(0.01).max(3600).default(INFLUX_DEFAULTS.backoff.max_seconds),
-      })
-      .default(INFLUX_DEFAULTS.backoff),
-  })
-  .refine((c) => c.token === undefined || c.password === undefined, { error: 'set password or token, not both', path: ['token'] })
-  .refine((c) => c.max_buffered_points >= c.batch_size, { error: 'must be at least batch_size', path: ['max_buffered_points'] });
-
-export type InfluxConfig = z.infer<typeof influxConfigSchema>;
 
 export interface InfluxWiring {
   readonly collectors: readonly MetricCollector[];
@@ -81,9 +15,6 @@ export interface InfluxWiring {
 
 /** Exporter options; `source` (the config file) and `key` (this section's key) name errors. */
 export function influxExporterOptions(config: InfluxConfig, source: string, wiring: InfluxWiring, key = 'influxdb'): InfluxExporterOptions {
-  const t = config.tls;
-  const read = (file: string | undefined, name: string): Buffer | undefined =>
-    file === undefined ? undefined : readConfiguredFile(file, `${key}.tls.${name}`, source);
   const rp = config.retention_policy;
   return {
     collectors: wiring.collectors,
@@ -93,7 +24,7 @@ export function influxExporterOptions(config: InfluxConfig, source: string, wiri
       retentionPolicy: rp && { name: rp.name, duration: rp.duration, replication: rp.replication, isDefault: rp.default },
       username: config.username,
       password: config.token ?? config.password,
-      tls: t && { ca: read(t.ca_file, 'ca_file'), cert: read(t.cert_file, 'cert_file'), key: read(t.key_file, 'key_file'), insecureSkipVerify: t.insecure_skip_verify },
+      tls: readClientTls(config.tls, key, source),
       timeoutMillis: config.timeout_seconds * 1000,
     },
     createDatabase: config.create_database,

@@ -17,6 +17,7 @@ import { takeSnapshot } from '../snapshot.js';
 import { ExporterStats } from '../stats.js';
 import { snapshotPoints } from './points.js';
 import { BoundedQueue } from './queue.js';
+import type { ClientTls } from '../../common/config-client.js';
 
 export interface InfluxRetentionPolicy {
   readonly name: string;
@@ -25,13 +26,6 @@ export interface InfluxRetentionPolicy {
   readonly replication: number;
   /** Make it the database's default policy when creating it. */
   readonly isDefault: boolean;
-}
-
-export interface InfluxTls {
-  readonly ca?: Buffer;
-  readonly cert?: Buffer;
-  readonly key?: Buffer;
-  readonly insecureSkipVerify?: boolean;
 }
 
 export interface InfluxConnection {
@@ -43,7 +37,7 @@ export interface InfluxConnection {
   readonly username?: string;
   /** Password, or the API token for InfluxDB 2.x/3.x (1.x-compatible API: token as password). */
   readonly password?: string;
-  readonly tls?: InfluxTls;
+  readonly tls?: ClientTls;
   readonly timeoutMillis: number;
 }
 

@@ -12,27 +12,17 @@ import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/export
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import type { ClientTls } from '../../common/config-client.js';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 export type Temporality = 'cumulative' | 'delta';
-
-/** TLS material, already read from its files (see otlpExporterOptions). */
-export interface OtlpTls {
-  /** CA bundle that signs the receiver's certificate (default: the system's). */
-  readonly ca?: Buffer;
-  /** Client certificate and key for mutual TLS. */
-  readonly cert?: Buffer;
-  readonly key?: Buffer;
-  /** Accept any server certificate (tests, never production). */
-  readonly insecureSkipVerify?: boolean;
-}
 
 export interface OtlpTransportOptions {
   readonly protocol: OtlpProtocol;
   /** http(s)://host:port[/base path] for HTTP; http(s)://host:port for gRPC (https = TLS). */
   readonly endpoint: string;
   readonly headers: Readonly<Record<string, string>>;
-  readonly tls?: OtlpTls;
+  readonly tls?: ClientTls;
   readonly timeoutMillis: number;
   readonly compression: 'none' | 'gzip';
 }
@@ -42,7 +32,7 @@ export function signalUrl(endpoint: string, signalPath: string): string {
   return `${endpoint.replace(/\/+$/, '')}${signalPath}`;
 }
 
-function httpAgentOptions(tls: OtlpTls | undefined): { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean } {
+function httpAgentOptions(tls: ClientTls | undefined): { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean } {
   if (tls === undefined) return {};
   return { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.insecureSkipVerify !== true };
 }

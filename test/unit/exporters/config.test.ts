@@ -9,8 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { silentLogger } from '../../../common/log.js';
 import { validate } from '../../../common/yaml-file.js';
-import { influxConfigSchema, influxExporterOptions } from '../../../exporters/influx/config.js';
-import { otlpConfigSchema, otlpFlowLogOptions, otlpMetricsOptions } from '../../../exporters/otlp/config.js';
+import { influxConfigSchema } from '../../../common/config-influx.js';
+import { influxExporterOptions } from '../../../exporters/influx/config.js';
+import { otlpConfigSchema } from '../../../common/config-otlp.js';
+import { otlpFlowLogOptions, otlpMetricsOptions } from '../../../exporters/otlp/config.js';
 import { PrometheusRegistry } from '../../../exporters/prometheus/registry.js';
 import { MetricsServer } from '../../../exporters/prometheus/server.js';
 
