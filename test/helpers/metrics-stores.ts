@@ -2,7 +2,7 @@
  * The scale-out and alerting side of Prometheus for tests (Debian's packages): Prometheus in
  * agent mode, VictoriaMetrics and Alertmanager, each with a generated config in a temp dir, on a
  * free 127.0.0.1 port, stopped by PID (a watchdog kills it if the test process dies first).
- * A Prometheus server is in prometheus.ts.
+ * A Prometheus server is in prometheus.ts (on startServer below).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -27,7 +27,8 @@ function watchdog(pid: number): void {
   spawn('sh', ['-c', script], { stdio: 'ignore', detached: true }).unref();
 }
 
-async function startServer(command: string, args: readonly string[], dir: string, url: string, readyPath: string): Promise<Server> {
+/** Starts `command` and waits until `url + readyPath` answers 200 (20 s at most). */
+export async function startServer(command: string, args: readonly string[], dir: string, url: string, readyPath: string): Promise<Server> {
   let stderr = '';
   const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr?.on('data', (d: Buffer) => {
