@@ -3,7 +3,7 @@
  * exporters/influx/config.ts turns it into exporter options.
  */
 import { z } from 'zod';
-import { clientTlsSchema, httpUrl } from './config-client.js';
+import { clientTlsSchema, httpUrl } from './config-fields.js';
 
 // InfluxQL identifiers are quoted by the client; keep names plain so they need no thought.
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/, 'must be letters, digits, _ . - (starting with a letter or _)');

@@ -3,7 +3,7 @@
  * turns it into exporter options.
  */
 import { z } from 'zod';
-import { clientTlsSchema, httpUrl } from './config-client.js';
+import { clientTlsSchema, httpUrl } from './config-fields.js';
 
 // RFC 9110 §5.1 field-name token.
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be an HTTP header name');

@@ -4,27 +4,14 @@
  * validation never disagree. Errors name the file, the key and the reason (exit code 2).
  */
 import { z } from 'zod';
+import { listenAddress, ovsdbEndpoint, ovsdbTlsFiles } from './config-fields.js';
 import { readYamlFile, validate } from './yaml-file.js';
 import { influxConfigSchema } from './config-influx.js';
 import { otlpConfigSchema } from './config-otlp.js';
 
-const endpointText = z
-  .string()
-  .regex(/^(unix:.+|tcp:.+:\d+|ssl:.+:\d+)$/, 'must be unix:PATH, tcp:IP:PORT or ssl:IP:PORT');
-
-const tlsFiles = z.strictObject({
-  private_key: z.string().min(1),
-  certificate: z.string().min(1),
-  ca_cert: z.string().min(1),
-});
-
-const listenAddress = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'must be HOST:PORT (IPv6 as [ADDR]:PORT)');
-
-const ovsdbEndpoint = z.strictObject({
-  endpoint: endpointText.optional(),
-  tls: tlsFiles.optional(),
+const ovsdbSection = z.strictObject({
+  endpoint: ovsdbEndpoint.optional(),
+  tls: ovsdbTlsFiles.optional(),
 });
 
 const SFLOW_DEFAULTS = {
@@ -42,11 +29,11 @@ const FLOWS_DEFAULTS = {
 };
 
 export const configSchema = z.strictObject({
-  ovsdb: ovsdbEndpoint.default({}),
+  ovsdb: ovsdbSection.default({}),
   tenancy: z
     .strictObject({
       /** ML2/OVN: the OVN northbound database (Logical_Switch_Port external_ids). */
-      ovn_northbound: z.strictObject({ endpoint: endpointText, tls: tlsFiles.optional() }).optional(),
+      ovn_northbound: z.strictObject({ endpoint: ovsdbEndpoint, tls: ovsdbTlsFiles.optional() }).optional(),
       /** A static mapping file (networks → projects, interfaces → tenants). */
       mapping_file: z.string().min(1).optional(),
     })

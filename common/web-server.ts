@@ -8,6 +8,7 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { describeError } from './errors.js';
 import type { Logger } from './log.js';
@@ -141,4 +142,22 @@ export function createWebServer(handler: RequestListener, opts: WebServerOptions
     });
   }
   return server;
+}
+
+/** Binds `server`; resolves with the bound address (port 0 picks a free port), rejects on EADDRINUSE and the like. */
+export async function listenHttp(server: Server | HttpsServer, host: string, port: number): Promise<AddressInfo> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server.address() as AddressInfo;
+}
+
+/** Stops listening and ends open keep-alive connections at once (a scraper's idle socket must not hold the stop). */
+export async function closeHttp(server: Server | HttpsServer): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 }

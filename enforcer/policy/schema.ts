@@ -8,22 +8,9 @@
  * `max_burst_kpps`). Directions are the VM's: egress = sent by the VM, ingress = towards it.
  */
 import { z } from 'zod';
+import { listenAddress, ovsdbEndpoint, ovsdbTlsFiles } from '../../common/config-fields.js';
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, 'must be 1-64 letters, digits, _ . : - (starting with a letter or digit)');
-
-const endpointText = z
-  .string()
-  .regex(/^(unix:.+|tcp:.+:\d+|ssl:.+:\d+)$/, 'must be unix:PATH, tcp:IP:PORT or ssl:IP:PORT');
-
-const tlsFiles = z.strictObject({
-  private_key: z.string().min(1),
-  certificate: z.string().min(1),
-  ca_cert: z.string().min(1),
-});
-
-const listenAddress = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'must be HOST:PORT (IPv6 as [ADDR]:PORT)');
 
 /** A number of thousandths at most (kpps down to single packets per second). */
 const kpps = z.number().positive().max(100_000_000).multipleOf(0.001, 'at most 3 decimals (1 packet/s)');
@@ -111,7 +98,7 @@ const alertMappingSchema = z.strictObject({
 const DEFAULT_STATE_DIR = '/var/lib/ovs-telemetry';
 
 export const enforcerConfigSchema = z.strictObject({
-  ovsdb: z.strictObject({ endpoint: endpointText.optional(), tls: tlsFiles.optional() }).default({}),
+  ovsdb: z.strictObject({ endpoint: ovsdbEndpoint.optional(), tls: ovsdbTlsFiles.optional() }).default({}),
   /** Bridges whose VM ports the policies apply to (the integration bridge). */
   bridges: z.array(z.string().min(1)).min(1).default(['br-int']),
   openflow: z
@@ -125,7 +112,7 @@ export const enforcerConfigSchema = z.strictObject({
   /** ML2/OVN: write OVN northbound QoS rows instead of changing the local OVS. */
   ovn: z
     .strictObject({
-      northbound: z.strictObject({ endpoint: endpointText, tls: tlsFiles.optional() }),
+      northbound: z.strictObject({ endpoint: ovsdbEndpoint, tls: ovsdbTlsFiles.optional() }),
       /** Only ports bound on this host (an Interface with external_ids:iface-id = the logical port). */
       local_ports_only: z.boolean().default(true),
     })

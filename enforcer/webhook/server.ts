@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { describeError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import { SampledLog } from '../../common/log.js';
-import { createWebServer } from '../../common/web-server.js';
+import { closeHttp, createWebServer, listenHttp } from '../../common/web-server.js';
 import type { AlertHandler, AlertOutcome } from './alerts.js';
 import type { WebhookAuth } from './auth.js';
 import { parsePayload } from './payload.js';
@@ -127,18 +127,10 @@ export class EnforcerServer {
 
   async listen(): Promise<AddressInfo> {
     const { host, port } = this.opts;
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    return this.server.address() as AddressInfo;
+    return listenHttp(this.server, host, port);
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeHttp(this.server);
   }
 }

@@ -2,7 +2,7 @@
  * The translation of the collector config's `influxdb:` section (common/config-influx.ts) into
  * exporter options; TLS files are read at start-up, errors name the key.
  */
-import { readClientTls } from '../../common/config-client.js';
+import { readClientTls } from '../../common/config-fields.js';
 import type { InfluxConfig } from '../../common/config-influx.js';
 import type { Logger } from '../../common/log.js';
 import type { MetricCollector } from '../../common/metrics.js';

@@ -17,7 +17,7 @@ import { takeSnapshot } from '../snapshot.js';
 import { ExporterStats } from '../stats.js';
 import { snapshotPoints } from './points.js';
 import { BoundedQueue } from './queue.js';
-import type { ClientTls } from '../../common/config-client.js';
+import type { ClientTls } from '../../common/config-fields.js';
 
 export interface InfluxRetentionPolicy {
   readonly name: string;

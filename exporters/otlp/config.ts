@@ -3,7 +3,7 @@
  * exporter options. TLS files are read here, at start-up, so a missing file
  * stops the start with the key that names it.
  */
-import { readClientTls } from '../../common/config-client.js';
+import { readClientTls } from '../../common/config-fields.js';
 import { DEFAULT_ENDPOINTS, type OtlpConfig } from '../../common/config-otlp.js';
 import type { Logger } from '../../common/log.js';
 import type { MetricCollector } from '../../common/metrics.js';

@@ -12,7 +12,7 @@ import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/export
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import type { ClientTls } from '../../common/config-client.js';
+import type { ClientTls } from '../../common/config-fields.js';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 export type Temporality = 'cumulative' | 'delta';

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Logger } from '../../common/log.js';
 import { describeError } from '../../common/errors.js';
-import { createWebServer } from '../../common/web-server.js';
+import { closeHttp, createWebServer, listenHttp } from '../../common/web-server.js';
 import type { ExpositionFormat } from './exposition.js';
 import type { PrometheusRegistry } from './registry.js';
 
@@ -142,18 +142,10 @@ export class MetricsServer {
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
   async listen(): Promise<AddressInfo> {
     const { host, port } = parseListenAddress(this.opts.listenAddress);
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    return this.server.address() as AddressInfo;
+    return listenHttp(this.server, host, port);
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeHttp(this.server);
   }
 }

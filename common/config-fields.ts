@@ -1,8 +1,26 @@
 /**
- * Zod fields shared by the config sections of the exporters that connect out (OTLP, InfluxDB).
+ * Zod fields shared by the config files (the collector's, the enforcer's) and their sections:
+ * OVSDB endpoints and their TLS files, listen addresses, and the URL and TLS of the exporters
+ * that connect out (OTLP, InfluxDB).
  */
 import { z } from 'zod';
 import { readConfiguredFile } from './config-file.js';
+
+/** An OVSDB connection method as ovs-vsctl --db takes it (ovsdb-server(5) "Active database connection methods"). */
+export const ovsdbEndpoint = z
+  .string()
+  .regex(/^(unix:.+|tcp:.+:\d+|ssl:.+:\d+)$/, 'must be unix:PATH, tcp:IP:PORT or ssl:IP:PORT');
+
+/** The three files of an ssl: OVSDB connection (ovs-vsctl's --private-key, --certificate, --ca-cert). */
+export const ovsdbTlsFiles = z.strictObject({
+  private_key: z.string().min(1),
+  certificate: z.string().min(1),
+  ca_cert: z.string().min(1),
+});
+
+export const listenAddress = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'must be HOST:PORT (IPv6 as [ADDR]:PORT)');
 
 export const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
