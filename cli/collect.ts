@@ -26,6 +26,8 @@ import { InfluxExporter } from '../exporters/influx/exporter.js';
 import { influxExporterOptions } from '../exporters/influx/config.js';
 import { OtlpMetricsExporter } from '../exporters/otlp/metrics.js';
 import { otlpMetricsOptions } from '../exporters/otlp/config.js';
+import { explainRoute } from '../collector/explain/api.js';
+import { openRundirSources } from '../collector/explain/live.js';
 
 export const SYSTEM_OVSDB = 'unix:/var/run/openvswitch/db.sock';
 export const SYSTEM_RUNDIR = '/var/run/openvswitch';
@@ -88,8 +90,8 @@ function flowPipeline(
   return { pipeline: new FlowPipeline({ enricher, aggregator, output }), aggregator, enricher, output };
 }
 
-/** `source` names the config file in error messages of the exporters' settings. */
-export async function startCollector(config: Config, logger: Logger, source = '(config)'): Promise<RunningCollector> {
+/** The OVSDB endpoint, run directory and tenancy mapping a config means (collect and explain). */
+export function resolveSources(config: Config): { endpoint: string; rundir: string; mapping: TenancyMapping; defaults: ReturnType<typeof defaultSources> | undefined } {
   // The lab's (or the system's) OVSDB, rundir and tenancy only when no OVSDB is configured: an
   // explicit endpoint never picks up a lab's mapping or run directory.
   const defaults = config.ovsdb.endpoint === undefined ? defaultSources() : undefined;
@@ -97,6 +99,13 @@ export async function startCollector(config: Config, logger: Logger, source = '(
   const mapping = config.tenancy.mapping_file !== undefined
     ? loadMappingFile(config.tenancy.mapping_file)
     : defaults?.mapping ?? TenancyMapping.empty();
+  const rundir = config.datapath.rundir ?? defaults?.rundir ?? SYSTEM_RUNDIR;
+  return { endpoint, rundir, mapping, defaults };
+}
+
+/** `source` names the config file in error messages of the exporters' settings. */
+export async function startCollector(config: Config, logger: Logger, source = '(config)'): Promise<RunningCollector> {
+  const { endpoint, rundir, mapping, defaults } = resolveSources(config);
   const resolver = new TenancyResolver(mapping);
   const vswitch = new VswitchSource({ endpoint, tls: tlsOf(config.ovsdb.tls), logger, tenancy: resolver });
   const ovnConfig = config.tenancy.ovn_northbound;
@@ -106,7 +115,6 @@ export async function startCollector(config: Config, logger: Logger, source = '(
 
   let datapath: DatapathPoller | undefined;
   const { pipeline, aggregator, enricher, output } = flowPipeline(config, vswitch, mapping, () => datapath);
-  const rundir = config.datapath.rundir ?? defaults?.rundir ?? SYSTEM_RUNDIR;
   if (config.datapath.enabled) {
     datapath = new DatapathPoller({
       bridges: () => (vswitch.up ? vswitch.model.bridgeNames() : []),
@@ -186,6 +194,15 @@ export async function startCollector(config: Config, logger: Logger, source = '(
     status,
     logger,
     webConfigFile: config.web.config_file,
+    routes: new Map([
+      // One port's path through OVS (collector/explain), from the replica the collector holds.
+      ['/api/explain', explainRoute(() => (vswitch.up
+        ? openRundirSources(rundir, { tables: vswitch.model.view, interfaces: () => vswitch.model.interfaces() }, () => (iface) => {
+            const rates = vswitch.rates.rates(iface.uuid) ?? null;
+            return { rates, note: rates ? null : 'not yet: two statistics updates from OVSDB are needed (every 5 s by default)' };
+          })
+        : null))],
+    ]),
   });
 
   // Listeners first: a port in use fails the start before anything else runs.

@@ -12,6 +12,7 @@ import { dashboardsCommand } from './dashboards.js';
 import { decodeCommand } from './decode.js';
 import { demoCommand } from './demo.js';
 import { enforceCommand } from './enforce.js';
+import { explainCommand } from './explain.js';
 import { labCommand } from './lab.js';
 
 // A long-running collector prefers a compact heap: with 10,000 interfaces V8's default growth
@@ -34,6 +35,7 @@ const program = new Command('ovs-telemetry')
 program.addCommand(collectCommand());
 program.addCommand(decodeCommand());
 program.addCommand(enforceCommand());
+program.addCommand(explainCommand());
 program.addCommand(dashboardsCommand());
 program.addCommand(labCommand());
 program.addCommand(demoCommand());

@@ -14,3 +14,18 @@ export const PORT_KEY = 'ovs-telemetry:port';
  * set by the enforcer, so it only ever changes or clears limits it set itself.
  */
 export const POLICING_OWNER_KEY = 'ovs-telemetry:policing-owner';
+
+/** The enforcer's OpenFlow flows carry this cookie prefix (upper 32 bits, "oten"). */
+export const COOKIE_PREFIX = 0x6f74656en << 32n;
+export const COOKIE_MASK = 0xffffffff00000000n;
+/** Its meters take ids from METER_BASE on: two per OpenFlow port (ports end at 0xfeff, OFPP_MAX). */
+export const METER_BASE = 0x4f540000;
+export const METER_SPAN = 2 * 0x10000;
+
+export function isOwnedMeter(meterId: number): boolean {
+  return meterId >= METER_BASE && meterId < METER_BASE + METER_SPAN;
+}
+
+export function isOwnedCookie(cookie: bigint): boolean {
+  return (cookie & COOKIE_MASK) === COOKIE_PREFIX;
+}

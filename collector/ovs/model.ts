@@ -48,7 +48,7 @@ export class VswitchModel {
   private cached: readonly InterfaceState[] | null = null;
 
   constructor(
-    private readonly view: TableView,
+    readonly view: TableView,
     private readonly tenancy: TenancyResolver,
   ) {}
 

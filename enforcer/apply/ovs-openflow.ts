@@ -14,12 +14,10 @@ import type { Action, Instruction } from '../../collector/openflow/index.js';
 import type { Resolution } from '../policy/resolve.js';
 import { changeKey, fingerprint, type Change, type Mechanism, type StateJson } from './types.js';
 import type { OvsPort } from './ovs-rows.js';
+import { COOKIE_PREFIX, METER_BASE } from '../../common/ownership.js';
 
-export const COOKIE_PREFIX = 0x6f74656en << 32n; // "oten"
-export const COOKIE_MASK = 0xffffffff00000000n;
-export const METER_BASE = 0x4f540000;
-/** OpenFlow port numbers end at 0xfeff (OFPP_MAX); two meters per port. */
-const METER_SPAN = 2 * 0x10000;
+export { COOKIE_MASK, COOKIE_PREFIX, isOwnedMeter, METER_BASE } from '../../common/ownership.js';
+
 /**
  * Registers that record "this table-0 pass already ran": Neutron's agent uses reg2 (DSCP),
  * reg3 (ingress bandwidth queue), reg4 (minimum bandwidth) and reg5-reg7 (OVS firewall); these
@@ -49,9 +47,6 @@ export function meterIdOf(ofport: number, direction: 'egress' | 'ingress'): numb
   return METER_BASE + ofport * 2 + (direction === 'ingress' ? 1 : 0);
 }
 
-export function isOwnedMeter(meterId: number): boolean {
-  return meterId >= METER_BASE && meterId < METER_BASE + METER_SPAN;
-}
 
 export interface MeterSpec {
   readonly unit: 'kbps' | 'pktps';
