@@ -28,6 +28,8 @@ import { OtlpMetricsExporter } from '../exporters/otlp/metrics.js';
 import { otlpMetricsOptions } from '../exporters/otlp/config.js';
 import { explainRoute } from '../collector/explain/api.js';
 import { openRundirSources } from '../collector/explain/live.js';
+import { TopologyBuilder } from '../collector/topology/build.js';
+import { topologyRoutes } from '../web/routes.js';
 
 export const SYSTEM_OVSDB = 'unix:/var/run/openvswitch/db.sock';
 export const SYSTEM_RUNDIR = '/var/run/openvswitch';
@@ -187,6 +189,11 @@ export async function startCollector(config: Config, logger: Logger, source = '(
       },
     ],
   });
+  const topology = new TopologyBuilder({
+    model: vswitch.model,
+    connected: () => vswitch.up,
+    segments: datapath && (() => datapath.segments.segments()),
+  });
   const server = new MetricsServer({
     listenAddress: config.web.listen_address,
     telemetryPath: config.web.telemetry_path,
@@ -202,6 +209,7 @@ export async function startCollector(config: Config, logger: Logger, source = '(
             return { rates, note: rates ? null : 'not yet: two statistics updates from OVSDB are needed (every 5 s by default)' };
           })
         : null))],
+      ...topologyRoutes({ title: `ovs-telemetry ${VERSION}`, telemetryPath: config.web.telemetry_path, topology: () => topology.build() }),
     ]),
   });
 

@@ -1,7 +1,7 @@
 /**
  * The collector's HTTP endpoint: `/metrics` (Prometheus text format, or OpenMetrics when the
- * scraper asks for it; gzip when accepted), `/healthz` and a small `/` page that says what is
- * connected. Listens on 127.0.0.1 unless configured otherwise; TLS and basic auth come from an
+ * scraper asks for it; gzip when accepted), `/healthz` and a small `/status` page that says what
+ * is connected; more routes (the topology page at `/`, its API) come in through `routes`. Listens on 127.0.0.1 unless configured otherwise; TLS and basic auth come from an
  * exporter-toolkit web config file (common/web-server.ts).
  */
 import { parseListenAddress } from '../../common/listen-address.js';
@@ -18,7 +18,7 @@ import type { PrometheusRegistry } from './registry.js';
 
 const gzipAsync = promisify(gzip);
 
-/** What the `/` page shows: titled sections of key/value rows. */
+/** What the `/status` page shows: titled sections of key/value rows. */
 export interface StatusReport {
   readonly title: string;
   readonly healthy: boolean;
@@ -68,7 +68,7 @@ export function acceptsGzip(acceptEncoding: string | undefined): boolean {
   return parseQualities(acceptEncoding).some((r) => (r.type === 'gzip' || r.type === '*') && r.q > 0);
 }
 
-const escapeHtml = (s: string): string =>
+export const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function renderStatusPage(report: StatusReport, telemetryPath: string): string {
@@ -86,7 +86,7 @@ export function renderStatusPage(report: StatusReport, telemetryPath: string): s
 .ok{color:#080}.bad{color:#b00}</style></head>
 <body><h1>${escapeHtml(report.title)}</h1>
 <p class="${report.healthy ? 'ok' : 'bad'}">${report.healthy ? 'Connected to OVS' : 'Not connected to OVS'}</p>
-<p><a href="${escapeHtml(telemetryPath)}">Metrics</a> · <a href="/healthz">Health</a></p>
+<p><a href="/">Topology</a> · <a href="${escapeHtml(telemetryPath)}">Metrics</a> · <a href="/healthz">Health</a></p>
 ${sections}
 </body></html>
 `;
@@ -131,7 +131,7 @@ export class MetricsServer {
       }
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-    } else if (path === '/') {
+    } else if (path === '/status') {
       const html = renderStatusPage(this.opts.status(), this.opts.telemetryPath);
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
     } else {

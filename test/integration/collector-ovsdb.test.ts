@@ -85,9 +85,9 @@ describe('collector: OVSDB outage, resync and no stale series', () => {
     expect(value(up.series, 'ovs_telemetry_ovsdb_reconnects_total', { database: 'Open_vSwitch' })).toBeGreaterThanOrEqual(1);
   });
 
-  it('serves /healthz and a / page that says what is connected', async () => {
+  it('serves /healthz and a /status page that says what is connected', async () => {
     expect(await (await fetch(`${collector.url}/healthz`)).text()).toBe('ok\n');
-    const page = await (await fetch(`${collector.url}/`)).text();
+    const page = await (await fetch(`${collector.url}/status`)).text();
     expect(page).toContain(db.unixEndpoint);
     expect(page).toContain('connected');
   });

@@ -1,0 +1,207 @@
+/**
+ * The topology document (types.ts) from what the collector already holds: the OVSDB replica and
+ * its interface model (with tenancy), the live br-tun/provider segments when the datapath poller
+ * runs, and the interface rate tracker. The structure is rebuilt only when the model or the
+ * segments changed (both hand out a new array then); rates are laid over it on every call.
+ */
+import { isTenantInterface, UNKNOWN, type InterfaceState } from '../../common/model.js';
+import { OWNER_KEY, OWNER_VALUE, POLICING_OWNER_KEY } from '../../common/ownership.js';
+import type { Row } from '../ovsdb/datum.js';
+import { getInt, getSet, getString, getStringMap } from '../ovsdb/row.js';
+import type { TableView } from '../ovs/model.js';
+import type { Segment } from '../tenancy/segments.js';
+import type { PortKind, PortRates, Throttle, ThrottleOwner, Topology, TopologyBridge, TopologyNetwork, TopologyPort } from './types.js';
+
+/** What the builder reads; cli/collect.ts passes the live sources. */
+export interface TopologySources {
+  readonly model: {
+    readonly view: TableView;
+    readonly ovsVersion: string;
+    readonly systemId: string;
+    interfaces(): readonly InterfaceState[];
+  };
+  readonly connected: () => boolean;
+  /** The live VNI / provider VLAN segments (collector/datapath), when polled. */
+  readonly segments?: () => readonly Segment[];
+  /** An interface's current rates, when known. */
+  readonly rates?: (iface: InterfaceState) => PortRates | undefined;
+  readonly now?: () => number;
+}
+
+/** Interface types that are tunnel ports (vswitch.xml, Interface "type"). */
+const TUNNEL_TYPES = new Set(['vxlan', 'geneve', 'gre', 'ip6gre', 'erspan', 'ip6erspan', 'stt', 'lisp', 'gtpu', 'bareudp', 'srv6']);
+
+interface Structure {
+  readonly interfaces: readonly InterfaceState[];
+  readonly segments: readonly Segment[] | undefined;
+  readonly bridges: readonly TopologyBridge[];
+  readonly networks: readonly TopologyNetwork[];
+  /** Ports without rates, in the order of `states`. */
+  readonly ports: readonly TopologyPort[];
+  readonly states: readonly InterfaceState[];
+}
+
+const orNull = (value: string | undefined): string | null => (value === undefined || value === '' || value === UNKNOWN ? null : value);
+
+function kindOf(iface: InterfaceState): PortKind {
+  if (iface.type === 'patch') return 'patch';
+  if (TUNNEL_TYPES.has(iface.type)) return 'tunnel';
+  if (isTenantInterface(iface)) return iface.tenant.vmUuid === undefined ? 'agent' : 'vm';
+  return iface.type === 'internal' ? 'internal' : 'other';
+}
+
+function ownerOf(row: Row): ThrottleOwner {
+  const ids = getStringMap(row, 'external_ids');
+  if (ids.get(OWNER_KEY) === OWNER_VALUE) return 'enforcer';
+  // Neutron's QoS rows carry its id and _type (neutron/agent/common/ovs_lib.py).
+  return ids.has('_type') || ids.has('id') ? 'neutron' : 'other';
+}
+
+/** A max-rate in bit/s from other_config, or null. */
+function maxRate(row: Row): number | null {
+  const text = getStringMap(row, 'other_config').get('max-rate');
+  return text !== undefined && /^\d+$/.test(text) ? Number(text) : null;
+}
+
+function qosThrottle(view: TableView, uuid: string): Throttle | null {
+  const row = view.table('QoS').get(uuid);
+  if (row === undefined) return null;
+  let limit = maxRate(row);
+  const queues = row.queues;
+  if (queues instanceof Map) {
+    for (const queueUuid of queues.values()) {
+      const queue = typeof queueUuid === 'string' ? view.table('Queue').get(queueUuid) : undefined;
+      const rate = queue === undefined ? null : maxRate(queue);
+      if (rate !== null && (limit === null || rate < limit)) limit = rate;
+    }
+  }
+  return { kind: 'qos', owner: ownerOf(row), maxBitsPerSecond: limit, qosType: getString(row, 'type') ?? '' };
+}
+
+function throttlesOf(view: TableView, ifaceRow: Row | undefined, portRow: Row | undefined): Throttle[] {
+  const out: Throttle[] = [];
+  const policing = ifaceRow === undefined ? null : getInt(ifaceRow, 'ingress_policing_rate');
+  if (ifaceRow !== undefined && policing !== null && policing > 0) {
+    // The enforcer marks the Interface (a row it does not own) with its own key.
+    const owned = getStringMap(ifaceRow, 'external_ids').get(POLICING_OWNER_KEY) === OWNER_VALUE;
+    out.push({ kind: 'policing', owner: owned ? 'enforcer' : 'other', maxBitsPerSecond: policing * 1000, qosType: '' });
+  }
+  const qos = portRow === undefined ? [] : getSet(portRow, 'qos');
+  if (qos.length === 1 && typeof qos[0] === 'string') {
+    const throttle = qosThrottle(view, qos[0]);
+    if (throttle !== null) out.push(throttle);
+  }
+  return out;
+}
+
+function networksOf(ports: readonly InterfaceState[], segments: readonly Segment[] | undefined): TopologyNetwork[] {
+  interface Acc { first: InterfaceState; vlans: Set<number>; ports: number }
+  const byId = new Map<string, Acc>();
+  for (const iface of ports) {
+    const id = iface.tenant.networkId;
+    if (id === UNKNOWN) continue;
+    let acc = byId.get(id);
+    if (acc === undefined) byId.set(id, (acc = { first: iface, vlans: new Set(), ports: 0 }));
+    acc.ports++;
+    if (iface.localVlan !== null && iface.localVlan > 0) acc.vlans.add(iface.localVlan);
+  }
+  const segmentOf = new Map<string, Segment>();
+  for (const s of segments ?? []) if (!segmentOf.has(s.network.networkId)) segmentOf.set(s.network.networkId, s);
+  const out: TopologyNetwork[] = [];
+  for (const [id, acc] of byId) {
+    const t = acc.first.tenant;
+    const segment = segmentOf.get(id);
+    out.push({
+      id,
+      name: t.networkName ?? null,
+      projectId: t.projectId,
+      networkType: t.networkType ?? (segment?.type === 'vlan' ? 'vlan' : null),
+      segmentationId: t.segmentationId ?? segment?.segmentationId ?? null,
+      physicalNetwork: t.physicalNetwork ?? null,
+      localVlans: [...acc.vlans].sort((a, b) => a - b),
+      ports: acc.ports,
+    });
+  }
+  return out.sort((a, b) => (a.name ?? a.id).localeCompare(b.name ?? b.id));
+}
+
+function structureOf(sources: TopologySources, interfaces: readonly InterfaceState[], segments: readonly Segment[] | undefined): Structure {
+  const view = sources.model.view;
+  const portByInterface = new Map<string, Row>();
+  for (const row of view.table('Port').values()) for (const i of getSet(row, 'interfaces')) portByInterface.set(String(i), row);
+  const bridgeOf = new Map<string, string>();
+  for (const iface of interfaces) bridgeOf.set(iface.name, iface.bridge);
+  const integration = new Set<string>();
+  for (const iface of interfaces) if (iface.localVlan !== null && iface.localVlan > 0 && isTenantInterface(iface)) integration.add(iface.bridge);
+
+  const bridges: TopologyBridge[] = [];
+  for (const row of view.table('Bridge').values()) {
+    const name = getString(row, 'name') ?? '';
+    bridges.push({ name, datapathType: getString(row, 'datapath_type') || 'system', integration: integration.has(name) });
+  }
+  bridges.sort((a, b) => a.name.localeCompare(b.name));
+
+  const states = [...interfaces].sort((a, b) => a.bridge.localeCompare(b.bridge) || a.name.localeCompare(b.name));
+  const ports = states.map((iface): TopologyPort => {
+    const row = view.table('Interface').get(iface.uuid);
+    const options = row === undefined ? new Map<string, string>() : getStringMap(row, 'options');
+    const kind = kindOf(iface);
+    const t = iface.tenant;
+    const peer = kind === 'patch' ? orNull(options.get('peer')) : null;
+    return {
+      id: iface.uuid,
+      name: iface.name,
+      bridge: iface.bridge,
+      port: iface.port,
+      type: iface.type,
+      kind,
+      ofport: iface.ofport,
+      mac: iface.mac,
+      linkUp: iface.linkUp,
+      localVlan: iface.localVlan,
+      networkId: orNull(t.networkId),
+      neutronPortId: orNull(t.neutronPortId),
+      projectId: orNull(t.projectId),
+      vmUuid: orNull(t.vmUuid),
+      peer,
+      peerBridge: peer === null ? null : bridgeOf.get(peer) ?? null,
+      remoteIp: kind === 'tunnel' ? orNull(options.get('remote_ip')) : null,
+      localIp: kind === 'tunnel' ? orNull(options.get('local_ip')) : null,
+      tunnelKey: kind === 'tunnel' ? orNull(options.get('key')) : null,
+      rxDropped: iface.counters.rx_dropped ?? 0,
+      txDropped: iface.counters.tx_dropped ?? 0,
+      rates: null,
+      throttles: throttlesOf(view, row, portByInterface.get(iface.uuid)),
+    };
+  });
+  return { interfaces, segments, bridges, networks: networksOf(interfaces, segments), ports, states };
+}
+
+export class TopologyBuilder {
+  private structure: Structure | null = null;
+
+  constructor(private readonly sources: TopologySources) {}
+
+  build(): Topology {
+    const { model } = this.sources;
+    const interfaces = model.interfaces();
+    const segments = this.sources.segments?.();
+    let s = this.structure;
+    if (s === null || s.interfaces !== interfaces || s.segments !== segments) this.structure = s = structureOf(this.sources, interfaces, segments);
+    const rates = this.sources.rates;
+    const ports = rates === undefined
+      ? s.ports
+      : s.ports.map((port, i) => {
+          const r = rates(s.states[i]);
+          return r === undefined ? port : { ...port, rates: r };
+        });
+    return {
+      generatedAtMs: (this.sources.now ?? Date.now)(),
+      connected: this.sources.connected(),
+      host: { systemId: model.systemId, ovsVersion: model.ovsVersion },
+      bridges: s.bridges,
+      networks: s.networks,
+      ports,
+    };
+  }
+}
