@@ -10,6 +10,7 @@ import { benchIpfixDecode } from './ipfix-decode.js';
 import { benchOpenflowDump } from './openflow-dump.js';
 import { benchOvsdbSync } from './ovsdb-sync.js';
 import { benchSflowIngest } from './sflow-ingest.js';
+import { benchTopology } from './topology.js';
 
 export interface BenchResult {
   readonly name: string;
@@ -25,6 +26,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   'openflow-dump': benchOpenflowDump,
   'ipfix-decode': benchIpfixDecode,
   enforcer: benchEnforcer,
+  topology: benchTopology,
 };
 
 const wanted = process.argv.slice(2);

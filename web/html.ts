@@ -8,11 +8,11 @@ import { escapeHtml } from '../exporters/prometheus/server.js';
 /** Maps the page's bare `cytoscape` import to the copy the collector serves (no CDN, no bundler). */
 export const IMPORT_MAP = JSON.stringify({ imports: { cytoscape: '/assets/cytoscape.mjs' } });
 
-/** Only our own scripts (and the import map above, by hash) run; no inline styles or frames. */
+/** Only our own scripts (and the import map above, by hash) run; cytoscape injects a <style> of its own. */
 export const PAGE_CSP = [
   "default-src 'self'",
   `script-src 'self' 'sha256-${createHash('sha256').update(IMPORT_MAP).digest('base64')}'`,
-  "style-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data:",
   "frame-ancestors 'none'",
   "base-uri 'none'",
@@ -23,6 +23,7 @@ export function pageHtml(title: string, telemetryPath: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/topology.css">
 <script type="importmap">${IMPORT_MAP}</script>
 <script type="module" src="/assets/topology.js"></script>
