@@ -193,6 +193,7 @@ export async function startCollector(config: Config, logger: Logger, source = '(
     model: vswitch.model,
     connected: () => vswitch.up,
     segments: datapath && (() => datapath.segments.segments()),
+    rates: (uuid) => vswitch.rates.rates(uuid),
   });
   const server = new MetricsServer({
     listenAddress: config.web.listen_address,

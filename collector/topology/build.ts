@@ -9,6 +9,7 @@ import { OWNER_KEY, OWNER_VALUE, POLICING_OWNER_KEY } from '../../common/ownersh
 import type { Row } from '../ovsdb/datum.js';
 import { getInt, getSet, getString, getStringMap } from '../ovsdb/row.js';
 import type { TableView } from '../ovs/model.js';
+import type { InterfaceRates } from '../ovs/rates.js';
 import type { Segment } from '../tenancy/segments.js';
 import type { PortKind, PortRates, Throttle, ThrottleOwner, Topology, TopologyBridge, TopologyNetwork, TopologyPort } from './types.js';
 
@@ -23,8 +24,8 @@ export interface TopologySources {
   readonly connected: () => boolean;
   /** The live VNI / provider VLAN segments (collector/datapath), when polled. */
   readonly segments?: () => readonly Segment[];
-  /** An interface's current rates, when known. */
-  readonly rates?: (iface: InterfaceState) => PortRates | undefined;
+  /** An interface's current rates by Interface uuid (collector/ovs/rates.ts), when known. */
+  readonly rates?: (uuid: string) => InterfaceRates | undefined;
   readonly now?: () => number;
 }
 
@@ -36,9 +37,8 @@ interface Structure {
   readonly segments: readonly Segment[] | undefined;
   readonly bridges: readonly TopologyBridge[];
   readonly networks: readonly TopologyNetwork[];
-  /** Ports without rates, in the order of `states`. */
+  /** Ports without rates. */
   readonly ports: readonly TopologyPort[];
-  readonly states: readonly InterfaceState[];
 }
 
 const orNull = (value: string | undefined): string | null => (value === undefined || value === '' || value === UNKNOWN ? null : value);
@@ -92,6 +92,20 @@ function throttlesOf(view: TableView, ifaceRow: Row | undefined, portRow: Row | 
     if (throttle !== null) out.push(throttle);
   }
   return out;
+}
+
+/** The tracker's per-second counters in the page's units (bit/s for bytes; missing keys read 0). */
+function portRates(r: InterfaceRates): PortRates {
+  const p = r.perSecond;
+  return {
+    rxBitsPerSecond: (p.rx_bytes ?? 0) * 8,
+    txBitsPerSecond: (p.tx_bytes ?? 0) * 8,
+    rxPacketsPerSecond: p.rx_packets ?? 0,
+    txPacketsPerSecond: p.tx_packets ?? 0,
+    rxDroppedPerSecond: p.rx_dropped ?? 0,
+    txDroppedPerSecond: p.tx_dropped ?? 0,
+    intervalSeconds: r.intervalSeconds,
+  };
 }
 
 function networksOf(ports: readonly InterfaceState[], segments: readonly Segment[] | undefined): TopologyNetwork[] {
@@ -174,7 +188,7 @@ function structureOf(sources: TopologySources, interfaces: readonly InterfaceSta
       throttles: throttlesOf(view, row, portByInterface.get(iface.uuid)),
     };
   });
-  return { interfaces, segments, bridges, networks: networksOf(interfaces, segments), ports, states };
+  return { interfaces, segments, bridges, networks: networksOf(interfaces, segments), ports };
 }
 
 export class TopologyBuilder {
@@ -191,9 +205,9 @@ export class TopologyBuilder {
     const rates = this.sources.rates;
     const ports = rates === undefined
       ? s.ports
-      : s.ports.map((port, i) => {
-          const r = rates(s.states[i]);
-          return r === undefined ? port : { ...port, rates: r };
+      : s.ports.map((port) => {
+          const r = rates(port.id);
+          return r === undefined ? port : { ...port, rates: portRates(r) };
         });
     return {
       generatedAtMs: (this.sources.now ?? Date.now)(),

@@ -101,10 +101,6 @@ function renderDetails(p: TopologyPort): void {
 }
 
 async function showExplain(p: TopologyPort): Promise<void> {
-  if (p.kind !== 'vm' && p.kind !== 'agent') {
-    explainBox.textContent = `${p.name} is a ${p.kind} port: explain follows tenant ports.`;
-    return;
-  }
   explainBox.textContent = `explaining ${p.name}…`;
   try {
     const res = await fetch(`/api/explain?port=${encodeURIComponent(p.name)}&format=text`);

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { InterfaceState } from '../../../common/model.js';
 import { OWNER_KEY, OWNER_VALUE, POLICING_OWNER_KEY } from '../../../common/ownership.js';
 import type { Row } from '../../../collector/ovsdb/datum.js';
 import { VswitchModel, type TableView } from '../../../collector/ovs/model.js';
@@ -7,7 +6,7 @@ import { TenancyMapping } from '../../../collector/tenancy/mapping-file.js';
 import { TenancyResolver } from '../../../collector/tenancy/resolver.js';
 import type { Segment } from '../../../collector/tenancy/segments.js';
 import { TopologyBuilder } from '../../../collector/topology/build.js';
-import type { PortRates } from '../../../collector/topology/types.js';
+import type { InterfaceRates } from '../../../collector/ovs/rates.js';
 
 const NET_A = 'net-a';
 const NET_B = 'net-b';
@@ -53,7 +52,7 @@ function tables(): { view: TableView; t: Record<string, Map<string, Row>> } {
   return { view: { table: (name) => t[name] ?? new Map() }, t };
 }
 
-function builder(extra: { segments?: () => readonly Segment[]; rates?: (i: InterfaceState) => PortRates | undefined } = {}) {
+function builder(extra: { segments?: () => readonly Segment[]; rates?: (uuid: string) => InterfaceRates | undefined } = {}) {
   const mapping = TenancyMapping.fromInput({ networks: [{ id: NET_A, project_id: 'proj-a', name: 'alpha-net' }, { id: NET_B, project_id: 'proj-b' }] });
   const { view, t } = tables();
   const model = new VswitchModel(view, new TenancyResolver(mapping));
@@ -100,14 +99,16 @@ describe('TopologyBuilder', () => {
   });
 
   it('lays rates over the cached structure, which is rebuilt only when the model changes', () => {
-    let rx = 1000;
-    const rates = (i: InterfaceState): PortRates | undefined =>
-      i.name === 'tapvm1' ? { rxBitsPerSecond: rx, txBitsPerSecond: 0, rxPacketsPerSecond: 1, txPacketsPerSecond: 0, rxDroppedPerSecond: 0, txDroppedPerSecond: 0, intervalSeconds: 5 } : undefined;
+    let rx = 125;
+    const rates = (uuid: string): InterfaceRates | undefined =>
+      uuid === 'i1' ? { intervalSeconds: 5, perSecond: { rx_bytes: rx, tx_bytes: 10, rx_packets: 1, tx_dropped: 2 } } : undefined;
     const { model, t, topology } = builder({ rates });
     const first = topology.build();
-    rx = 2000;
+    rx = 250;
     const second = topology.build();
-    expect(first.ports.find((p) => p.name === 'tapvm1')?.rates?.rxBitsPerSecond).toBe(1000);
+    expect(first.ports.find((p) => p.name === 'tapvm1')?.rates).toEqual({
+      rxBitsPerSecond: 1000, txBitsPerSecond: 80, rxPacketsPerSecond: 1, txPacketsPerSecond: 0, rxDroppedPerSecond: 0, txDroppedPerSecond: 2, intervalSeconds: 5,
+    });
     expect(second.ports.find((p) => p.name === 'tapvm1')?.rates?.rxBitsPerSecond).toBe(2000);
     expect(second.networks).toBe(first.networks);
     expect(second.ports.find((p) => p.name === 'tapvm2')).toBe(first.ports.find((p) => p.name === 'tapvm2'));
