@@ -1,88 +1,123 @@
 /**
  * Text forms of addresses, as the Records contract wants them: MACs lower-case colon form,
  * IPv4 dotted quad, IPv6 compressed per RFC 5952. The same few addresses repeat in every
- * datagram, so each formatter keeps a small bounded cache keyed by the address as a number:
- * the hot path then reads a few bytes and does one Map lookup instead of building a string.
+ * datagram, so each formatter keeps a small fixed-size cache of the texts it built: the hot
+ * path then hashes and compares a few bytes instead of building a string.
  */
 
 const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const DEC: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
 
-/** A Map that forgets everything when full: bounded memory, no per-hit bookkeeping. */
-class BoundedCache {
-  private readonly map = new Map<number, string>();
-  private readonly max: number;
-
-  constructor(max: number) {
-    this.max = max;
-  }
-
-  get(key: number): string | undefined {
-    return this.map.get(key);
-  }
-
-  set(key: number, value: string): void {
-    if (this.map.size >= this.max) this.map.clear();
-    this.map.set(key, value);
-  }
-}
-
 /**
- * Text of byte strings that repeat (IPv6 addresses, datapath ids, port names), keyed by an
- * FNV-1a hash of the bytes and checked byte for byte on a hit; forgets everything when full.
+ * Text of short byte strings that repeat (addresses, datapath ids, port names): a
+ * direct-mapped table of `slots` entries (rounded up to a power of two) indexed by an FNV-1a
+ * hash of the bytes, each entry's bytes kept in one flat array and compared on a hit. A new
+ * string replaces whatever shared its slot, so memory is fixed and a hit allocates nothing.
+ * (A Map keyed by the address as a number boxed every key above 2^31 and cost ~10% of the
+ * sFlow pipeline.) Strings longer than `maxLength` are built every time.
  */
 export class BytesTextCache {
-  private readonly map = new Map<number, { bytes: Uint8Array; text: string }>();
-  private readonly max: number;
+  private readonly mask: number;
+  private readonly bytes: Uint8Array;
+  /** Length + 1 of each entry's bytes; 0 for an empty slot. */
+  private readonly lengths: Uint16Array;
+  private readonly texts: string[];
 
-  constructor(max: number) {
-    this.max = max;
+  constructor(
+    slots: number,
+    private readonly maxLength = 64,
+  ) {
+    const size = 2 ** Math.ceil(Math.log2(Math.max(1, slots)));
+    this.mask = size - 1;
+    this.bytes = new Uint8Array(size * maxLength);
+    this.lengths = new Uint16Array(size);
+    this.texts = new Array<string>(size).fill('');
   }
 
   get(buf: Uint8Array, off: number, length: number, build: (buf: Uint8Array, off: number, length: number) => string): string {
+    if (length > this.maxLength) return build(buf, off, length);
     let hash = 0x811c9dc5;
     for (let i = 0; i < length; i++) hash = Math.imul(hash ^ buf[off + i], 0x01000193);
-    hash >>>= 0;
-    const hit = this.map.get(hash);
-    if (hit !== undefined && hit.bytes.length === length) {
-      let same = true;
-      for (let i = 0; i < length && same; i++) same = hit.bytes[i] === buf[off + i];
-      if (same) return hit.text;
+    const slot = (hash ^ (hash >>> 16)) & this.mask;
+    const base = slot * this.maxLength;
+    const bytes = this.bytes;
+    if (this.lengths[slot] === length + 1) {
+      let i = 0;
+      while (i < length && bytes[base + i] === buf[off + i]) i++;
+      if (i === length) return this.texts[slot];
     }
     const text = build(buf, off, length);
-    if (this.map.size >= this.max) this.map.clear();
-    this.map.set(hash, { bytes: buf.slice(off, off + length), text });
+    for (let i = 0; i < length; i++) bytes[base + i] = buf[off + i];
+    this.lengths[slot] = length + 1;
+    this.texts[slot] = text;
     return text;
   }
 }
 
-const macCache = new BoundedCache(4096);
-const ipv6Cache = new BytesTextCache(4096);
-const hex64Cache = new BytesTextCache(1024);
-const ipv4Cache = new BoundedCache(4096);
+/** 2^32 / golden ratio: Knuth's multiplicative hashing constant. */
+const GOLDEN = 0x9e3779b1 | 0;
+
+/**
+ * Text of fixed-size binary values that repeat (addresses, datapath ids), keyed by the value
+ * read as four 32-bit words (unused ones 0): a direct-mapped table indexed by a
+ * multiplicative hash of the words, so a hit is a few integer compares. Like BytesTextCache,
+ * a new value replaces whatever shared its slot.
+ */
+class WordTextCache {
+  private readonly shift: number;
+  private readonly keys: Int32Array;
+  /** '' marks an empty slot (no value formats to ''). */
+  private readonly texts: string[];
+
+  constructor(bits: number) {
+    this.shift = 32 - bits;
+    this.keys = new Int32Array(4 << bits);
+    this.texts = new Array<string>(1 << bits).fill('');
+  }
+
+  get(a: number, b: number, c: number, d: number, buf: Uint8Array, off: number, build: (buf: Uint8Array, off: number) => string): string {
+    const h = Math.imul(Math.imul(Math.imul(Math.imul(a, GOLDEN) ^ b, GOLDEN) ^ c, GOLDEN) ^ d, GOLDEN);
+    const slot = h >>> this.shift;
+    const k = slot << 2;
+    const keys = this.keys;
+    const text = this.texts[slot];
+    if (keys[k] === a && keys[k + 1] === b && keys[k + 2] === c && keys[k + 3] === d && text !== '') return text;
+    const built = build(buf, off);
+    keys[k] = a;
+    keys[k + 1] = b;
+    keys[k + 2] = c;
+    keys[k + 3] = d;
+    this.texts[slot] = built;
+    return built;
+  }
+}
+
+/** Big-endian 32-bit word at `off`, as a signed int (the caches only compare words). */
+function word(buf: Uint8Array, off: number): number {
+  return (buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3];
+}
+
+const macCache = new WordTextCache(12);
+const ipv4Cache = new WordTextCache(12);
+const ipv6Cache = new WordTextCache(12);
+const hex64Cache = new WordTextCache(10);
 
 /** `aa:bb:cc:dd:ee:ff` from 6 bytes at `off` (caller checked the bounds). */
 export function formatMac(buf: Uint8Array, off: number): string {
-  // 48 bits fit exactly in a double.
-  const key = (buf[off] * 0x10000 + buf[off + 1] * 0x100 + buf[off + 2]) * 0x1000000 +
-    (buf[off + 3] * 0x10000 + buf[off + 4] * 0x100 + buf[off + 5]);
-  let text = macCache.get(key);
-  if (text === undefined) {
-    text = `${HEX2[buf[off]]}:${HEX2[buf[off + 1]]}:${HEX2[buf[off + 2]]}:${HEX2[buf[off + 3]]}:${HEX2[buf[off + 4]]}:${HEX2[buf[off + 5]]}`;
-    macCache.set(key, text);
-  }
-  return text;
+  return macCache.get((buf[off] << 8) | buf[off + 1], word(buf, off + 2), 0, 0, buf, off, buildMac);
+}
+
+function buildMac(buf: Uint8Array, off: number): string {
+  return `${HEX2[buf[off]]}:${HEX2[buf[off + 1]]}:${HEX2[buf[off + 2]]}:${HEX2[buf[off + 3]]}:${HEX2[buf[off + 4]]}:${HEX2[buf[off + 5]]}`;
 }
 
 /** Dotted quad from 4 bytes at `off` (caller checked the bounds). */
 export function formatIpv4(buf: Uint8Array, off: number): string {
-  const key = buf[off] * 0x1000000 + buf[off + 1] * 0x10000 + buf[off + 2] * 0x100 + buf[off + 3];
-  let text = ipv4Cache.get(key);
-  if (text === undefined) {
-    text = `${DEC[buf[off]]}.${DEC[buf[off + 1]]}.${DEC[buf[off + 2]]}.${DEC[buf[off + 3]]}`;
-    ipv4Cache.set(key, text);
-  }
-  return text;
+  return ipv4Cache.get(word(buf, off), 0, 0, 0, buf, off, buildIpv4);
+}
+
+function buildIpv4(buf: Uint8Array, off: number): string {
+  return `${DEC[buf[off]]}.${DEC[buf[off + 1]]}.${DEC[buf[off + 2]]}.${DEC[buf[off + 3]]}`;
 }
 
 /**
@@ -91,7 +126,7 @@ export function formatIpv4(buf: Uint8Array, off: number): string {
  * in mixed notation (section 5).
  */
 export function formatIpv6(buf: Uint8Array, off: number): string {
-  return ipv6Cache.get(buf, off, 16, buildIpv6);
+  return ipv6Cache.get(word(buf, off), word(buf, off + 4), word(buf, off + 8), word(buf, off + 12), buf, off, buildIpv6);
 }
 
 function buildIpv6(buf: Uint8Array, off: number): string {
@@ -130,7 +165,7 @@ function buildIpv6(buf: Uint8Array, off: number): string {
 
 /** 8 bytes at `off` as 16 lower-case hex digits (an OpenFlow datapath id, as OVSDB shows it). */
 export function formatHex64(buf: Uint8Array, off: number): string {
-  return hex64Cache.get(buf, off, 8, buildHex64);
+  return hex64Cache.get(word(buf, off), word(buf, off + 4), 0, 0, buf, off, buildHex64);
 }
 
 function buildHex64(buf: Uint8Array, off: number): string {

@@ -100,90 +100,32 @@ function need(length: number, want: number, pos: number, what: string): void {
   if (length < want) throw new SflowDecodeError('bad_record', pos, `${what} record of ${length} bytes, needs ${want}`);
 }
 
-/** One counter record of `length` bytes at `pos`; false when its format is not one we decode. */
+/**
+ * One counter record of `length` bytes at `pos`; false when its format is not one we decode.
+ * One function per format: each stays small enough for V8 to inline all of its field reads
+ * (a read left as a call returns values above 2^31 as heap numbers, allocated per field).
+ */
 function decodeCounterRecord(buf: Uint8Array, pos: number, length: number, tag: number, rec: CounterRecord): boolean {
   switch (tag) {
-    case GENERIC_INTERFACE: {
+    case GENERIC_INTERFACE:
       need(length, GENERIC_LENGTH, pos, 'generic interface');
-      rec.has_generic = true;
-      rec.if_index = u32(buf, pos);
-      rec.if_type = u32(buf, pos + 4);
-      rec.if_speed = u64(buf, pos + 8);
-      rec.if_direction = u32(buf, pos + 16);
-      const status = u32(buf, pos + 20);
-      rec.if_admin_up = (status & 1) !== 0;
-      rec.if_oper_up = (status & 2) !== 0;
-      rec.if_in_octets = u64(buf, pos + 24);
-      rec.if_in_ucast_pkts = u32(buf, pos + 32);
-      rec.if_in_multicast_pkts = u32(buf, pos + 36);
-      rec.if_in_broadcast_pkts = u32(buf, pos + 40);
-      rec.if_in_discards = u32(buf, pos + 44);
-      rec.if_in_errors = u32(buf, pos + 48);
-      rec.if_in_unknown_protos = u32(buf, pos + 52);
-      rec.if_out_octets = u64(buf, pos + 56);
-      rec.if_out_ucast_pkts = u32(buf, pos + 64);
-      rec.if_out_multicast_pkts = u32(buf, pos + 68);
-      rec.if_out_broadcast_pkts = u32(buf, pos + 72);
-      rec.if_out_discards = u32(buf, pos + 76);
-      rec.if_out_errors = u32(buf, pos + 80);
-      rec.if_promiscuous_mode = u32(buf, pos + 84);
+      genericInterface(buf, pos, rec);
       return true;
-    }
     case ETHERNET_INTERFACE:
       need(length, ETHERNET_LENGTH, pos, 'Ethernet interface');
-      rec.has_ethernet = true;
-      rec.dot3_stats_alignment_errors = u32(buf, pos);
-      rec.dot3_stats_fcs_errors = u32(buf, pos + 4);
-      rec.dot3_stats_single_collision_frames = u32(buf, pos + 8);
-      rec.dot3_stats_multiple_collision_frames = u32(buf, pos + 12);
-      rec.dot3_stats_sqe_test_errors = u32(buf, pos + 16);
-      rec.dot3_stats_deferred_transmissions = u32(buf, pos + 20);
-      rec.dot3_stats_late_collisions = u32(buf, pos + 24);
-      rec.dot3_stats_excessive_collisions = u32(buf, pos + 28);
-      rec.dot3_stats_internal_mac_transmit_errors = u32(buf, pos + 32);
-      rec.dot3_stats_carrier_sense_errors = u32(buf, pos + 36);
-      rec.dot3_stats_frame_too_longs = u32(buf, pos + 40);
-      rec.dot3_stats_internal_mac_receive_errors = u32(buf, pos + 44);
-      rec.dot3_stats_symbol_errors = u32(buf, pos + 48);
+      ethernetInterface(buf, pos, rec);
       return true;
     case VLAN:
       need(length, VLAN_LENGTH, pos, 'VLAN');
-      rec.has_vlan = true;
-      rec.vlan_id = u32(buf, pos);
-      rec.vlan_octets = u64(buf, pos + 4);
-      rec.vlan_ucast_pkts = u32(buf, pos + 12);
-      rec.vlan_multicast_pkts = u32(buf, pos + 16);
-      rec.vlan_broadcast_pkts = u32(buf, pos + 20);
-      rec.vlan_discards = u32(buf, pos + 24);
+      vlan(buf, pos, rec);
       return true;
     case LAG:
       need(length, LAG_LENGTH, pos, 'LAG');
-      rec.has_lacp = true;
-      // MACs are XDR opaque[6], padded to 8 bytes.
-      rec.lacp_actor_system_id = formatMac(buf, pos);
-      rec.lacp_partner_system_id = formatMac(buf, pos + 8);
-      rec.lacp_attached_agg_id = u32(buf, pos + 16);
-      rec.lacp_actor_admin_state = buf[pos + 20];
-      rec.lacp_actor_oper_state = buf[pos + 21];
-      rec.lacp_partner_admin_state = buf[pos + 22];
-      rec.lacp_partner_oper_state = buf[pos + 23];
-      rec.lacp_pdus_rx = u32(buf, pos + 24);
-      rec.lacp_marker_pdus_rx = u32(buf, pos + 28);
-      rec.lacp_marker_response_pdus_rx = u32(buf, pos + 32);
-      rec.lacp_unknown_rx = u32(buf, pos + 36);
-      rec.lacp_illegal_rx = u32(buf, pos + 40);
-      rec.lacp_pdus_tx = u32(buf, pos + 44);
-      rec.lacp_marker_pdus_tx = u32(buf, pos + 48);
-      rec.lacp_marker_response_pdus_tx = u32(buf, pos + 52);
+      lag(buf, pos, rec);
       return true;
     case PROCESSOR:
       need(length, PROCESSOR_LENGTH, pos, 'processor');
-      rec.has_processor = true;
-      rec.cpu_5s_percent_x100 = u32(buf, pos);
-      rec.cpu_1m_percent_x100 = u32(buf, pos + 4);
-      rec.cpu_5m_percent_x100 = u32(buf, pos + 8);
-      rec.total_memory_bytes = u64(buf, pos + 12);
-      rec.free_memory_bytes = u64(buf, pos + 20);
+      processor(buf, pos, rec);
       return true;
     case OPENFLOW_PORT:
       need(length, OPENFLOW_PORT_LENGTH, pos, 'OpenFlow port');
@@ -204,6 +146,92 @@ function decodeCounterRecord(buf: Uint8Array, pos: number, length: number, tag: 
     default:
       return false;
   }
+}
+
+/** The generic interface counters (format 1). */
+function genericInterface(buf: Uint8Array, pos: number, rec: CounterRecord): void {
+  rec.has_generic = true;
+  rec.if_index = u32(buf, pos);
+  rec.if_type = u32(buf, pos + 4);
+  rec.if_speed = u64(buf, pos + 8);
+  rec.if_direction = u32(buf, pos + 16);
+  const status = u32(buf, pos + 20);
+  rec.if_admin_up = (status & 1) !== 0;
+  rec.if_oper_up = (status & 2) !== 0;
+  rec.if_in_octets = u64(buf, pos + 24);
+  rec.if_in_ucast_pkts = u32(buf, pos + 32);
+  rec.if_in_multicast_pkts = u32(buf, pos + 36);
+  rec.if_in_broadcast_pkts = u32(buf, pos + 40);
+  rec.if_in_discards = u32(buf, pos + 44);
+  rec.if_in_errors = u32(buf, pos + 48);
+  rec.if_in_unknown_protos = u32(buf, pos + 52);
+  rec.if_out_octets = u64(buf, pos + 56);
+  rec.if_out_ucast_pkts = u32(buf, pos + 64);
+  rec.if_out_multicast_pkts = u32(buf, pos + 68);
+  rec.if_out_broadcast_pkts = u32(buf, pos + 72);
+  rec.if_out_discards = u32(buf, pos + 76);
+  rec.if_out_errors = u32(buf, pos + 80);
+  rec.if_promiscuous_mode = u32(buf, pos + 84);
+}
+
+/** The Ethernet interface counters (format 2). */
+function ethernetInterface(buf: Uint8Array, pos: number, rec: CounterRecord): void {
+  rec.has_ethernet = true;
+  rec.dot3_stats_alignment_errors = u32(buf, pos);
+  rec.dot3_stats_fcs_errors = u32(buf, pos + 4);
+  rec.dot3_stats_single_collision_frames = u32(buf, pos + 8);
+  rec.dot3_stats_multiple_collision_frames = u32(buf, pos + 12);
+  rec.dot3_stats_sqe_test_errors = u32(buf, pos + 16);
+  rec.dot3_stats_deferred_transmissions = u32(buf, pos + 20);
+  rec.dot3_stats_late_collisions = u32(buf, pos + 24);
+  rec.dot3_stats_excessive_collisions = u32(buf, pos + 28);
+  rec.dot3_stats_internal_mac_transmit_errors = u32(buf, pos + 32);
+  rec.dot3_stats_carrier_sense_errors = u32(buf, pos + 36);
+  rec.dot3_stats_frame_too_longs = u32(buf, pos + 40);
+  rec.dot3_stats_internal_mac_receive_errors = u32(buf, pos + 44);
+  rec.dot3_stats_symbol_errors = u32(buf, pos + 48);
+}
+
+/** The VLAN counters (format 5). */
+function vlan(buf: Uint8Array, pos: number, rec: CounterRecord): void {
+  rec.has_vlan = true;
+  rec.vlan_id = u32(buf, pos);
+  rec.vlan_octets = u64(buf, pos + 4);
+  rec.vlan_ucast_pkts = u32(buf, pos + 12);
+  rec.vlan_multicast_pkts = u32(buf, pos + 16);
+  rec.vlan_broadcast_pkts = u32(buf, pos + 20);
+  rec.vlan_discards = u32(buf, pos + 24);
+}
+
+/** The LAG / LACP counters (format 7, sflow_lag.txt). */
+function lag(buf: Uint8Array, pos: number, rec: CounterRecord): void {
+  rec.has_lacp = true;
+  // MACs are XDR opaque[6], padded to 8 bytes.
+  rec.lacp_actor_system_id = formatMac(buf, pos);
+  rec.lacp_partner_system_id = formatMac(buf, pos + 8);
+  rec.lacp_attached_agg_id = u32(buf, pos + 16);
+  rec.lacp_actor_admin_state = buf[pos + 20];
+  rec.lacp_actor_oper_state = buf[pos + 21];
+  rec.lacp_partner_admin_state = buf[pos + 22];
+  rec.lacp_partner_oper_state = buf[pos + 23];
+  rec.lacp_pdus_rx = u32(buf, pos + 24);
+  rec.lacp_marker_pdus_rx = u32(buf, pos + 28);
+  rec.lacp_marker_response_pdus_rx = u32(buf, pos + 32);
+  rec.lacp_unknown_rx = u32(buf, pos + 36);
+  rec.lacp_illegal_rx = u32(buf, pos + 40);
+  rec.lacp_pdus_tx = u32(buf, pos + 44);
+  rec.lacp_marker_pdus_tx = u32(buf, pos + 48);
+  rec.lacp_marker_response_pdus_tx = u32(buf, pos + 52);
+}
+
+/** The processor counters (format 1001). */
+function processor(buf: Uint8Array, pos: number, rec: CounterRecord): void {
+  rec.has_processor = true;
+  rec.cpu_5s_percent_x100 = u32(buf, pos);
+  rec.cpu_1m_percent_x100 = u32(buf, pos + 4);
+  rec.cpu_5m_percent_x100 = u32(buf, pos + 8);
+  rec.total_memory_bytes = u64(buf, pos + 12);
+  rec.free_memory_bytes = u64(buf, pos + 20);
 }
 
 /** Port names repeat in every counters sample of a port: decode each distinct name once. */

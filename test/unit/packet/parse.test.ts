@@ -46,6 +46,24 @@ describe('address text', () => {
     expect(formatMac(Uint8Array.of(0xfa, 0x16, 0x3e, 0xab, 0xcd, 0xef), 0)).toBe('fa:16:3e:ab:cd:ef');
     expect(formatIpv4(Uint8Array.of(10, 0, 0, 255), 0)).toBe('10.0.0.255');
   });
+
+  it('gives the right text for far more addresses than the caches hold (colliding slots are replaced)', () => {
+    const bytes = new Uint8Array(16);
+    const hex = (b: number) => b.toString(16).padStart(2, '0');
+    const wrong: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 20_000; i++) {
+        // The same addresses in both rounds, in a different order, some all-zero.
+        const n = round === 0 ? i : 19_999 - i;
+        for (let j = 0; j < 16; j++) bytes[j] = n % 7 === 0 ? 0 : (Math.imul(n + 1, 2654435761) >>> (j % 4) * 8) & 0xff ^ j;
+        const groups = Array.from({ length: 8 }, (_, g) => ((bytes[2 * g] << 8) | bytes[2 * g + 1]).toString(16));
+        const want = [Array.from(bytes.subarray(2, 6)).join('.'), Array.from(bytes.subarray(5, 11), hex).join(':'), n % 7 === 0 ? '::' : groups.join(':')];
+        const got = [formatIpv4(bytes, 2), formatMac(bytes, 5), formatIpv6(bytes, 0)];
+        if (got.join() !== want.join()) wrong.push(`${got} != ${want}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
 });
 
 describe('parsePacket', () => {
