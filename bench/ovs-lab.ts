@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 import type { InterfaceState } from '../common/model.js';
 import { readCapture } from '../collector/capture/reader.js';
 import { extractUdp, UdpDatagram } from '../collector/capture/udp.js';
+import { FlowAggregator } from '../collector/flows/aggregate.js';
+import { FlowEnricher } from '../collector/flows/enrich.js';
+import { FlowPipeline } from '../collector/flows/pipeline.js';
 import { VswitchModel, type TableView } from '../collector/ovs/model.js';
 import { decodeDatum, type Row } from '../collector/ovsdb/datum.js';
 import type { Json } from '../collector/ovsdb/json.js';
@@ -99,4 +102,11 @@ export function loadOvsLab(): OvsLab {
   const mapping = TenancyMapping.fromInput({ networks });
   const model = new VswitchModel(loadOvsdbDump(path.join(dir, 'ovsdb.json')), new TenancyResolver(mapping));
   return { datagrams: loadDatagrams(path.join(dir, 'sflow.pcap')), interfaces: model.interfaces(), mapping, truth };
+}
+
+/** The collector's flow pipeline (enrichment, aggregation with top talkers) over the lab's state. */
+export function labPipeline(lab: OvsLab = loadOvsLab()): FlowPipeline {
+  const enricher = new FlowEnricher({ interfaces: () => lab.interfaces, networks: () => lab.mapping.networks.values(), maxPortNames: 65_536 });
+  const aggregator = new FlowAggregator({ maxNetworks: 4096, topTalkers: 10, windowSeconds: 600 });
+  return new FlowPipeline({ enricher, aggregator });
 }

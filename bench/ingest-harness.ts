@@ -1,0 +1,349 @@
+/**
+ * UDP ingest on loopback, the method every ingest benchmark shares: a replay sender process
+ * (ingest-replay.ts) sends a capture as one unbroken stream at a paced rate, and for each
+ * receiver the highest rate with no loss is searched by steps. A trial is loss-free when,
+ * within SETTLE_LIMIT_MS of the last datagram sent, the receiver has accounted for everything
+ * sent (what it counts: datagrams decoded, or for pmacct the flows its memory plugin holds),
+ * saw no gap in sequence numbers, and the kernel dropped nothing on its socket
+ * (/proc/net/udp). The settle limit keeps a large internal queue from passing for speed: a
+ * receiver that only catches up seconds later was not keeping up.
+ *
+ * Receivers, all searched in turn in the same run: ovs-telemetry's listener with its whole
+ * pipeline, a bare Node receive loop that only counts (the ceiling of any Node receiver),
+ * and pmacct's daemon (memory plugin) in two configurations. All get the same receive buffer
+ * and run with the collector's V8 flags where they are Node. The machine has 2 cores: the
+ * sender takes one, the receiver (pmacct: core and plugin processes) the other.
+ */
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseProcNetUdp } from '../collector/sflow/udp-stats.js';
+import type { ReceiverStats } from './ingest-receiver.js';
+import type { ReplayCommand, ReplayResult } from './ingest-replay.js';
+import type { StreamName } from './ingest-streams.js';
+
+/** The V8 flags cli/main.ts sets for the collector. */
+export const COLLECTOR_V8_FLAGS = ['--optimize-for-size'];
+/** Asked for by every receiver (the kernel caps it at net.core.rmem_max). */
+export const RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
+const TRIAL_SECONDS = 4;
+/** Everything must be accounted for this soon after the last datagram (see above). */
+const SETTLE_LIMIT_MS = 500;
+const POLL_MS = 100;
+const START_RATE = 10_000;
+const MAX_TRIALS = 14;
+const WARM_UP_RATE = 5_000;
+/** A rate is lossy when every one of these trials at it loses. */
+const TRIES_PER_RATE = 2;
+/** Stop refining when the lowest lossy rate is within this factor of the highest loss-free one. */
+const RESOLUTION = 1.08;
+
+export interface Receiver {
+  readonly name: string;
+  readonly port: number;
+  /** What the receiver has accounted for so far, and datagrams it saw missing from sequence numbers. */
+  stats(): Promise<ReceiverStats>;
+  /** What it should account for after a replay. */
+  expected(replay: ReplayResult): number;
+  /** Pushes what the receiver buffers internally through to its count, until `deadline` (ms). */
+  flush?(deadline: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface Trial {
+  readonly rate: number;
+  readonly achieved: number;
+  readonly sent: number;
+  /** Accounted for within the settle limit, and in all once the count stopped moving. */
+  readonly counted: number;
+  readonly countedLate: number;
+  readonly expected: number;
+  readonly kernelDrops: number;
+  readonly ok: boolean;
+}
+
+export function sibling(name: string): string {
+  const here = fileURLToPath(import.meta.url);
+  return path.join(path.dirname(here), `${name}${path.extname(here)}`);
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function request<T>(child: ChildProcess, message: object): Promise<T> {
+  return new Promise<T>((resolve) => {
+    child.once('message', (reply) => resolve(reply as T));
+    child.send(message);
+  });
+}
+
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(3000)]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+/** Kernel drops of the UDP socket bound to `port` on 127.0.0.1 (whichever process holds it). */
+function kernelDrops(port: number): number {
+  let drops = 0;
+  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
+    for (const row of parseProcNetUdp(readFileSync(file, 'latin1'))) if (row.localPort === port) drops += row.drops;
+  }
+  return drops;
+}
+
+/** The receive buffer the kernel accounts for the socket on `port` (ss skmem rb). */
+export function receiveBuffer(port: number): number {
+  const out = execFileSync('ss', ['-H', '-u', '-a', '-n', '-m', `sport = :${port}`], { encoding: 'utf8' });
+  const m = /rb(\d+)/.exec(out);
+  return m ? Number(m[1]) : 0;
+}
+
+async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+/** A Node receiver (ingest-receiver.ts) in its own process, with the collector's V8 flags. */
+export async function nodeReceiver(mode: string, name: string): Promise<Receiver> {
+  const child = fork(sibling('ingest-receiver'), [mode, String(RECEIVE_BUFFER_BYTES)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: COLLECTOR_V8_FLAGS,
+  });
+  const { port } = await new Promise<{ port: number }>((resolve) => child.once('message', (m) => resolve(m as { port: number })));
+  return {
+    name,
+    port,
+    stats: () => request<ReceiverStats>(child, { cmd: 'stats' }),
+    expected: (replay) => replay.sent,
+    stop: () => stopChild(child),
+  };
+}
+
+// ------------------------------------------------------------------ pmacct
+
+/** Flows in the memory table marked as the flush stream's: sent from this address. */
+export const FLUSH_SOURCE = '10.255.0.1';
+const FLUSH_BATCH = 40;
+
+/**
+ * How pmacct is run. `debian`: what Debian's packaged sfacctd.conf / nfacctd.conf set for
+ * this (aggregate: src_host,dst_host; no plugin named, so the memory plugin) with pmacct's
+ * defaults for the core → plugin queue (plugin_pipe_size 4 MB, no plugin_buffer_size).
+ * `buffered`: the same plus the buffering CONFIG-KEYS recommends for heavy traffic,
+ * plugin_buffer_size : plugin_pipe_size = 1 : 1000 (64 KB : 64 MB).
+ */
+export type PmacctProfile = 'debian' | 'buffered';
+
+export interface PmacctOptions {
+  readonly daemon: 'sfacctd' | 'nfacctd';
+  readonly profile: PmacctProfile;
+  /** The socket receive buffer to ask for (sfacctd_pipe_size / nfacctd_pipe_size). */
+  readonly socketBuffer: number;
+  /** Datagram n of the flush stream: flows from FLUSH_SOURCE, never part of the replay. */
+  readonly flushDatagram: (n: number) => Buffer;
+}
+
+/** The memory table as `pmacct -s` prints it (aggregate src_host,dst_host): packets from the replay, and from the flush stream. */
+function pmacctCounts(pipe: string): { real: number; flush: number } {
+  const out = execFileSync('pmacct', ['-p', pipe, '-s'], { encoding: 'utf8' });
+  let real = 0;
+  let flush = 0;
+  for (const line of out.split('\n')) {
+    const m = /^(\S+)\s+\S+\s+(\d+)\s+\d+\s*$/.exec(line);
+    if (m === null) continue;
+    if (m[1] === FLUSH_SOURCE) flush += Number(m[2]);
+    else real += Number(m[2]);
+  }
+  return { real, flush };
+}
+
+export interface PmacctReceiver extends Receiver {
+  /** Sets what pmacct accounts per pass over the capture (from a slow trial). */
+  calibrate(perPass: number): void;
+  /** Lines of pmacct's log saying its core → plugin queue overflowed. */
+  overflowWarnings(): number;
+}
+
+export async function pmacctReceiver(o: PmacctOptions): Promise<PmacctReceiver> {
+  const dir = mkdtempSync(path.join(tmpdir(), `otl-${o.daemon}-`));
+  const port = await freeUdpPort();
+  const pipe = path.join(dir, 'memory.pipe');
+  const log = path.join(dir, `${o.daemon}.log`);
+  const config = path.join(dir, `${o.daemon}.conf`);
+  const prefix = o.daemon === 'sfacctd' ? 'sfacctd' : 'nfacctd';
+  const lines = [
+    'daemonize: false',
+    `${prefix}_ip: 127.0.0.1`,
+    `${prefix}_port: ${port}`,
+    `${prefix}_pipe_size: ${o.socketBuffer}`,
+    'aggregate: src_host,dst_host',
+    `imt_path: ${pipe}`,
+    `logfile: ${log}`,
+  ];
+  if (o.profile === 'buffered') lines.push('plugin_buffer_size: 65536', 'plugin_pipe_size: 67108864');
+  writeFileSync(config, lines.join('\n') + '\n');
+  const child = spawn(o.daemon, ['-f', config], { stdio: 'ignore' });
+  const deadline = Date.now() + 10_000;
+  while (!(existsSync(log) && /waiting for .* data/.test(readFileSync(log, 'utf8')) && existsSync(pipe))) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`${o.daemon} did not start (see ${log})`);
+    await sleep(100);
+  }
+  const flusher = createSocket('udp4');
+  let flushed = 0;
+  let perPass = 0;
+  return {
+    name: `${o.daemon} (${o.profile})`,
+    port,
+    stats: async () => ({ decoded: pmacctCounts(pipe).real, lost: 0 }),
+    // The core hands flows to the plugin a buffer at a time: flush flows sent after the
+    // replay push everything before them through (the queue is first in, first out).
+    async flush(until) {
+      const before = pmacctCounts(pipe).flush;
+      do {
+        for (let i = 0; i < FLUSH_BATCH; i++) flusher.send(o.flushDatagram(++flushed), port, '127.0.0.1');
+        await sleep(POLL_MS);
+      } while (pmacctCounts(pipe).flush === before && Date.now() < until);
+    },
+    expected: (replay) => perPass * replay.passes,
+    calibrate: (n) => void (perPass = n),
+    overflowWarnings: () => (readFileSync(log, 'utf8').match(/missing data/gi) ?? []).length,
+    async stop() {
+      flusher.close();
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// ------------------------------------------------------------------ trials and the search
+
+async function trial(sender: ChildProcess, r: Receiver, rate: number): Promise<Trial & { replay: ReplayResult }> {
+  const [before, drops0] = [await r.stats(), kernelDrops(r.port)];
+  const replay = await request<ReplayResult>(sender, { port: r.port, rate, seconds: TRIAL_SECONDS } satisfies ReplayCommand);
+  const limit = Date.now() + SETTLE_LIMIT_MS;
+  const expected = r.expected(replay);
+  await r.flush?.(limit);
+  let now = await r.stats();
+  while (now.decoded - before.decoded < expected && Date.now() < limit) {
+    await sleep(POLL_MS / 2);
+    now = await r.stats();
+  }
+  const counted = now.decoded - before.decoded;
+  // Then until the count stops moving: what came late, and what never came.
+  await r.flush?.(Date.now() + 10_000);
+  let last = await r.stats();
+  for (;;) {
+    await sleep(3 * POLL_MS);
+    const next = await r.stats();
+    if (next.decoded === last.decoded) break;
+    last = next;
+  }
+  const drops = kernelDrops(r.port) - drops0;
+  return {
+    rate,
+    achieved: Math.round(replay.sent / (replay.elapsedMs / 1000)),
+    sent: replay.sent,
+    counted,
+    countedLate: last.decoded - before.decoded,
+    expected,
+    kernelDrops: drops,
+    ok: counted === expected && last.decoded - before.decoded === expected && drops === 0 && last.lost === before.lost,
+    replay,
+  };
+}
+
+/**
+ * One receiver's search for its highest loss-free rate: up by 1.5x until a loss, then halving
+ * the interval. A lossy rate is tried again (up to TRIES_PER_RATE): on a shared machine one
+ * stall of the receiver's core is not its capacity.
+ */
+class RateSearch {
+  readonly trials: Trial[] = [];
+  good = 0;
+  senderLimited = false;
+  private bad = Infinity;
+  private rate = START_RATE;
+  private tries = 0;
+  private done = false;
+
+  constructor(readonly receiver: Receiver) {}
+
+  /** The next rate to try, or null when the search is over. */
+  next(): number | null {
+    return this.done || this.trials.length >= MAX_TRIALS ? null : this.rate;
+  }
+
+  record(t: Trial): void {
+    this.trials.push(t);
+    this.tries++;
+    const verdict = t.ok ? 'no loss' : t.countedLate === t.expected && t.kernelDrops === 0 ? 'LATE' : 'LOSS';
+    process.stderr.write(
+      `  ${this.receiver.name}: ${t.rate}/s -> sent ${t.sent} at ${t.achieved}/s, counted ${t.counted} in time, ${t.countedLate} in all, of ${t.expected}, kernel drops ${t.kernelDrops}: ${verdict}\n`,
+    );
+    if (!t.ok && this.tries < TRIES_PER_RATE) return;
+    this.tries = 0;
+    if (t.ok) this.good = Math.max(this.good, t.achieved);
+    else this.bad = Math.min(this.bad, t.rate);
+    if (t.ok && t.achieved < 0.9 * t.rate) {
+      // The sender cannot go faster: what the receiver took is a lower bound.
+      this.senderLimited = true;
+      this.done = true;
+    } else if (this.bad !== Infinity && this.good > 0 && this.bad / this.good < RESOLUTION) {
+      this.done = true;
+    }
+    this.rate = Math.round(this.bad === Infinity ? t.rate * 1.5 : this.good > 0 ? (this.good + this.bad) / 2 : this.bad / 2);
+  }
+}
+
+export interface SearchResult {
+  readonly name: string;
+  /** Highest loss-free datagrams/s (0 when none was). */
+  readonly rate: number;
+  readonly senderLimited: boolean;
+  readonly trials: readonly Trial[];
+}
+
+/** A sender process for `stream`. */
+export function startSender(stream: StreamName): ChildProcess {
+  return fork(sibling('ingest-replay'), [stream], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+/** A slow trial: what `r` accounts per pass over the capture. */
+export async function perPass(sender: ChildProcess, r: Receiver): Promise<number> {
+  const t = await trial(sender, { ...r, expected: () => 0 }, 1000);
+  if (t.countedLate % t.replay.passes !== 0) throw new Error(`${r.name} counted ${t.countedLate} in ${t.replay.passes} passes at 1000/s`);
+  return t.countedLate / t.replay.passes;
+}
+
+/**
+ * Searches every receiver, one trial each in turn, so that a change in the machine's load
+ * (it is shared) falls on all of them alike rather than on whichever runs last.
+ */
+export async function searchAll(sender: ChildProcess, receivers: readonly Receiver[]): Promise<SearchResult[]> {
+  for (const r of receivers) {
+    // Warm-up (the JIT of a Node receiver): not measured.
+    await request<ReplayResult>(sender, { port: r.port, rate: WARM_UP_RATE, seconds: TRIAL_SECONDS / 2 } satisfies ReplayCommand);
+    await r.flush?.(Date.now() + 10_000);
+  }
+  await sleep(500);
+  const searches = receivers.map((r) => new RateSearch(r));
+  for (;;) {
+    const active = searches.filter((search) => search.next() !== null);
+    if (active.length === 0) break;
+    for (const search of active) search.record(await trial(sender, search.receiver, search.next()!));
+  }
+  return searches.map((s) => ({ name: s.receiver.name, rate: s.good, senderLimited: s.senderLimited, trials: s.trials }));
+}
+
+/** "12345" or "12345 (sender-limited: at least)". */
+export function rateText(r: SearchResult): string {
+  return `${r.rate}${r.senderLimited ? ' (sender-limited: at least)' : ''}`;
+}
