@@ -5,51 +5,36 @@
  * this file cannot share the machine with another lab.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../common/config.js';
 import { silentLogger } from '../../common/log.js';
 import { startCollector, type RunningCollector } from '../../cli/collect.js';
-import { labDown, labUp, runTraffic, type LabState, type TrafficReport } from '../../lab/index.js';
-import { acquireLabLock } from '../helpers/lab-lock.js';
-import { freeTcpPort } from '../helpers/ovsdb-server.js';
+import { runTraffic, type LabState, type TrafficReport } from '../../lab/index.js';
 import { promtoolCheckMetrics, seriesOf } from '../helpers/promtool.js';
 import { scrape, value, waitForScrape, type Exposition } from '../helpers/scrape.js';
+import { startTestLab, type TestLab } from '../helpers/test-lab.js';
 
 const run = promisify(execFile);
 const PREFIX = 'otc';
 
 describe('collector on the lab', () => {
-  let dir: string;
+  let testLab: TestLab | undefined;
   let lab: LabState;
   let collector: RunningCollector;
-  let releaseLock: (() => void) | undefined;
-  const previousLabDir = process.env.OVS_TELEMETRY_LAB_DIR;
   const vsctl = (...args: string[]) => run('ovs-vsctl', [`--db=${lab.ovsdb}`, ...args]);
 
   beforeAll(async () => {
-    releaseLock = await acquireLabLock();
-    dir = mkdtempSync(join(tmpdir(), 'otl-collector-'));
     // Exporters aimed at ports nobody listens on: this file tests OVSDB, not flows.
-    const unused = await freeTcpPort();
-    lab = await labUp({ dir, prefix: PREFIX, sflowTarget: `127.0.0.1:${unused}`, ipfixTarget: `127.0.0.1:${unused}`, netflowTarget: `127.0.0.1:${unused}` });
+    testLab = await startTestLab('collector', { prefix: PREFIX });
+    lab = testLab.lab;
     // `collect` with no OVSDB configured finds the lab (and its tenancy) through the lab dir.
-    process.env.OVS_TELEMETRY_LAB_DIR = dir;
     collector = await startCollector(parseConfig({ web: { listen_address: '127.0.0.1:0' }, sflow: { enabled: false } }, 'test'), silentLogger);
   }, 240_000);
 
   afterAll(async () => {
-    process.env.OVS_TELEMETRY_LAB_DIR = previousLabDir;
-    if (previousLabDir === undefined) delete process.env.OVS_TELEMETRY_LAB_DIR;
     await collector?.stop();
-    if (dir) {
-      await labDown(dir);
-      rmSync(dir, { recursive: true, force: true });
-    }
-    releaseLock?.();
+    await testLab?.stop();
   }, 120_000);
 
   const localVms = () => lab.vms.filter((vm) => vm.host === lab.hosts[0].name);

@@ -11,8 +11,6 @@
  * compute-1 runs in the root namespace, so this file takes the machine's lab lock.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,13 +20,12 @@ import { DatapathPoller } from '../../collector/datapath/poller.js';
 import { VswitchSource } from '../../collector/ovs/source.js';
 import { TenancyResolver } from '../../collector/tenancy/resolver.js';
 import { PrometheusRegistry } from '../../exporters/prometheus/registry.js';
-import { labDown, labUp, type LabState, type LabVm } from '../../lab/index.js';
+import type { LabState, LabVm } from '../../lab/index.js';
 import { OvsHost } from '../../lab/ovs-host.js';
 import { isProcessAlive, readPidFile, waitForExit } from '../../lab/processes.js';
 import { planLab } from '../../lab/topology.js';
-import { acquireLabLock } from '../helpers/lab-lock.js';
-import { freeTcpPort } from '../helpers/ovsdb-server.js';
 import { promtoolCheckMetrics } from '../helpers/promtool.js';
+import { startTestLab, type TestLab } from '../helpers/test-lab.js';
 import { RecordingSink, sinkOf } from '../unit/datapath/fakes.js';
 import { parseDumpFlows, parseDumpTables, parseMeterStats, parsePortStats } from '../unit/openflow/ofctl-oracle.js';
 
@@ -40,12 +37,11 @@ const METER_COOKIE = '0x77';
 const NO_PORT = 99;
 
 describe('datapath poller on the lab', () => {
-  let dir: string;
+  let testLab: TestLab | undefined;
   let lab: LabState;
   let host: OvsHost;
   let vswitch: VswitchSource;
   let poller: DatapathPoller;
-  let releaseLock: (() => void) | undefined;
   let vm1: LabVm;
   let vm3: LabVm;
 
@@ -55,11 +51,9 @@ describe('datapath poller on the lab', () => {
   const vswitchdPid = () => readPidFile(join(host.dir, 'ovs-vswitchd.pid'));
 
   beforeAll(async () => {
-    releaseLock = await acquireLabLock();
-    dir = mkdtempSync(join(tmpdir(), 'otl-datapath-'));
     // Exporters aimed at a port nobody listens on: this file reads OpenFlow and unixctl.
-    const unused = await freeTcpPort();
-    lab = await labUp({ dir, prefix: PREFIX, sflowTarget: `127.0.0.1:${unused}`, ipfixTarget: `127.0.0.1:${unused}`, netflowTarget: `127.0.0.1:${unused}` });
+    testLab = await startTestLab('datapath', { prefix: PREFIX });
+    lab = testLab.lab;
     host = new OvsHost(planLab(lab.prefix, lab.dir).hosts[0]);
     expect(host.dir).toBe(lab.rundir);
     vm1 = lab.vms.find((vm) => vm.name === 'vm1')!;
@@ -93,12 +87,8 @@ describe('datapath poller on the lab', () => {
   afterAll(async () => {
     await poller?.stop();
     await vswitch?.stop();
-    if (dir) {
-      if (host !== undefined && vswitchdPid() !== null && isProcessAlive(vswitchdPid()!)) await host.vsctl(['--if-exists', 'del-br', LATE_BRIDGE]).catch(() => undefined);
-      await labDown(dir);
-      rmSync(dir, { recursive: true, force: true });
-    }
-    releaseLock?.();
+    if (host !== undefined && vswitchdPid() !== null && isProcessAlive(vswitchdPid()!)) await host.vsctl(['--if-exists', 'del-br', LATE_BRIDGE]).catch(() => undefined);
+    await testLab?.stop();
   }, 120_000);
 
   /** A poll now, and what the poller reports after it. */

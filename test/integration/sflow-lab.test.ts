@@ -5,18 +5,17 @@
  * (although vm2 and vm3 share 10.0.0.13 on two networks), and the iperf3 pair is the top talker
  * of its network. compute-1 runs in the root namespace: this file takes the lab lock.
  */
-import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../common/config.js';
 import { silentLogger } from '../../common/log.js';
 import { startCollector, type RunningCollector } from '../../cli/collect.js';
-import { labDown, labUp, runTraffic, type LabState, type TrafficFlow, type TrafficReport } from '../../lab/index.js';
-import { acquireLabLock } from '../helpers/lab-lock.js';
+import { runTraffic, type LabState, type TrafficFlow, type TrafficReport } from '../../lab/index.js';
+import { freeUdpPort } from '../helpers/ovsdb-server.js';
 import { seriesOf } from '../helpers/promtool.js';
 import { scrape, waitForScrape, type Exposition } from '../helpers/scrape.js';
+import { startTestLab, type TestLab } from '../helpers/test-lab.js';
 
 const PREFIX = 'ots';
 const SAMPLING = 16;
@@ -40,34 +39,21 @@ function wireBytes(f: TrafficFlow): number {
   return f.bytes + Math.ceil(f.bytes / TCP_MSS) * TCP_OVERHEAD;
 }
 
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
-
 const sum = (s: Exposition, name: string, labels: Record<string, string>) => seriesOf(s, name, labels).reduce((n, x) => n + x.value, 0);
 
 describe('sFlow from the lab into the collector', () => {
-  let dir: string;
+  let testLab: TestLab | undefined;
   let lab: LabState;
   let collector: RunningCollector;
   let report: TrafficReport;
   let after: Exposition;
   let before: Exposition;
-  let releaseLock: (() => void) | undefined;
-  const previousLabDir = process.env.OVS_TELEMETRY_LAB_DIR;
-  const recordsFile = () => join(dir, 'flows.jsonl');
+  const recordsFile = () => join(testLab!.dir, 'flows.jsonl');
 
   beforeAll(async () => {
-    releaseLock = await acquireLabLock();
-    dir = mkdtempSync(join(tmpdir(), 'otl-sflow-'));
     const sflowPort = await freeUdpPort();
-    const unused = await freeUdpPort();
-    lab = await labUp({ dir, prefix: PREFIX, sflowTarget: `127.0.0.1:${sflowPort}`, sflowSampling: SAMPLING, ipfixTarget: `127.0.0.1:${unused}`, netflowTarget: `127.0.0.1:${unused}` });
-    process.env.OVS_TELEMETRY_LAB_DIR = dir;
+    testLab = await startTestLab('sflow', { prefix: PREFIX, sflowTarget: `127.0.0.1:${sflowPort}`, sflowSampling: SAMPLING });
+    lab = testLab.lab;
     const config = parseConfig(
       {
         web: { listen_address: '127.0.0.1:0' },
@@ -91,14 +77,8 @@ describe('sFlow from the lab into the collector', () => {
   }, 300_000);
 
   afterAll(async () => {
-    process.env.OVS_TELEMETRY_LAB_DIR = previousLabDir;
-    if (previousLabDir === undefined) delete process.env.OVS_TELEMETRY_LAB_DIR;
     await collector?.stop();
-    if (dir) {
-      await labDown(dir);
-      rmSync(dir, { recursive: true, force: true });
-    }
-    releaseLock?.();
+    await testLab?.stop();
   }, 120_000);
 
   const local = () => new Set(lab.vms.filter((vm) => vm.host === lab.hosts[0].name).map((vm) => vm.name));
