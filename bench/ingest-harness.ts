@@ -20,7 +20,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseProcNetUdp } from '../collector/sflow/udp-stats.js';
+import { parseProcNetUdp } from '../collector/udp/udp-stats.js';
 import type { ReceiverStats } from './ingest-receiver.js';
 import type { ReplayCommand, ReplayResult } from './ingest-replay.js';
 import type { StreamName } from './ingest-streams.js';

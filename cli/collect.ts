@@ -16,6 +16,7 @@ import { MetricsServer, type StatusReport } from '../exporters/prometheus/server
 import { readLabState, type LabState } from '../lab/state.js';
 import type { TlsFiles } from '../collector/ovsdb/endpoint.js';
 import { SflowListener } from '../collector/sflow/listener.js';
+import { NetflowListener } from '../collector/ipfix/listener.js';
 import { FlowAggregator } from '../collector/flows/aggregate.js';
 import { FlowEnricher } from '../collector/flows/enrich.js';
 import { FlowRecordWriter } from '../collector/flows/output.js';
@@ -39,6 +40,9 @@ export interface RunningCollector {
   readonly vswitch: VswitchSource;
   /** The sFlow listener (undefined when sflow.enabled is false). */
   readonly sflow: SflowListener | undefined;
+  /** The IPFIX and NetFlow listeners (undefined when disabled). */
+  readonly ipfix: NetflowListener | undefined;
+  readonly netflow: NetflowListener | undefined;
   readonly flows: FlowAggregator;
   stop(): Promise<void>;
 }
@@ -92,6 +96,33 @@ function flowPipeline(
   return { pipeline: new FlowPipeline({ enricher, aggregator, output }), aggregator, enricher, output };
 }
 
+/** The IPFIX or NetFlow listener of a config section, or undefined when it is disabled. */
+function netflowListener(label: 'ipfix' | 'netflow', c: Config['ipfix'], pipeline: FlowPipeline, logger: Logger): NetflowListener | undefined {
+  if (!c.enabled) return undefined;
+  const t = c.templates;
+  return new NetflowListener({
+    label,
+    listenAddress: c.listen_address,
+    receiveBufferBytes: c.receive_buffer_bytes,
+    maxExporters: c.max_exporters,
+    templates: {
+      maxTemplatesPerSession: t.max_templates_per_exporter,
+      maxTemplates: t.max_templates,
+      templateLifetimeMs: t.lifetime_seconds * 1000,
+      maxHeldSets: t.max_held_sets,
+      maxHeldBytes: t.max_held_bytes,
+      heldLifetimeMs: t.held_lifetime_seconds * 1000,
+    },
+    sink: pipeline,
+    logger,
+  });
+}
+
+/** What the status page says about a flow listener. */
+function listenerStatus(address: string, l: { decoded: number; health: { decodeErrors: number } } | undefined, unit: string): string {
+  return l ? `${address}/udp — ${l.decoded} ${unit} decoded, ${l.health.decodeErrors} not decoded` : 'disabled';
+}
+
 /** The OVSDB endpoint, run directory and tenancy mapping a config means (collect and explain). */
 export function resolveSources(config: Config): { endpoint: string; rundir: string; mapping: TenancyMapping; defaults: ReturnType<typeof defaultSources> | undefined } {
   // The lab's (or the system's) OVSDB, rundir and tenancy only when no OVSDB is configured: an
@@ -141,12 +172,16 @@ export async function startCollector(config: Config, logger: Logger, source = '(
         logger,
       })
     : undefined;
+  const ipfix = netflowListener('ipfix', config.ipfix, pipeline, logger);
+  const netflow = netflowListener('netflow', config.netflow, pipeline, logger);
+  const listeners = [sflow, ipfix, netflow].filter((l) => l !== undefined);
 
   // What every exporter reports: Prometheus on scrape, OTLP and InfluxDB on their intervals.
   const collectors: MetricCollector[] = [
     vswitch,
     new InterfaceMetrics(vswitch.model, () => vswitch.up, config.metrics.per_interface),
-    ...(sflow ? [sflow, pipeline] : []),
+    ...listeners,
+    ...(listeners.length > 0 ? [pipeline] : []),
     ...(datapath ? [datapath] : []),
   ];
   const systemId = vswitch.systemIdWhenSynced(10_000);
@@ -169,7 +204,9 @@ export async function startCollector(config: Config, logger: Logger, source = '(
           ['OVSDB', `${endpoint} — ${vswitch.up ? 'connected' : 'not connected'}${defaults ? ` (${defaults.from})` : ''}`],
           ['OVN northbound', ovn ? `${ovn.endpoint} — ${ovn.up ? 'connected' : 'not connected'}` : 'not configured'],
           ['Tenancy mapping', config.tenancy.mapping_file ?? (defaults?.mapping ? 'from the lab' : 'none')],
-          ['sFlow', sflow ? `${config.sflow.listen_address}/udp — ${sflow.decoded} datagrams decoded, ${sflow.health.decodeErrors} not decoded` : 'disabled'],
+          ['sFlow', listenerStatus(config.sflow.listen_address, sflow, 'datagrams')],
+          ['IPFIX', listenerStatus(config.ipfix.listen_address, ipfix, 'messages')],
+          ['NetFlow', listenerStatus(config.netflow.listen_address, netflow, 'packets')],
           ['OpenFlow / unixctl', datapath ? `${rundir} every ${config.datapath.interval_seconds} s` : 'disabled'],
           ['OTLP', otlp ? `${config.otlp.protocol} ${config.otlp.endpoint ?? 'default endpoint'}` : 'disabled'],
           ['InfluxDB', influx ? `${config.influxdb.url} database ${config.influxdb.database}` : 'disabled'],
@@ -215,12 +252,12 @@ export async function startCollector(config: Config, logger: Logger, source = '(
   });
 
   // Listeners first: a port in use fails the start before anything else runs.
-  await sflow?.start();
   let address;
   try {
+    for (const l of listeners) await l.start();
     address = await server.listen();
   } catch (err) {
-    await sflow?.stop();
+    for (const l of listeners) await l.stop();
     await output?.close();
     throw err;
   }
@@ -232,17 +269,19 @@ export async function startCollector(config: Config, logger: Logger, source = '(
   influx?.start();
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${server.secure ? 'https' : 'http'}://${host}:${address.port}`;
-  logger.info({ url, ovsdb: endpoint, sflow: sflow?.address ?? null }, 'collector listening');
+  logger.info({ url, ovsdb: endpoint, sflow: sflow?.address ?? null, ipfix: ipfix?.address ?? null, netflow: netflow?.address ?? null }, 'collector listening');
   return {
     url,
     vswitch,
     sflow,
+    ipfix,
+    netflow,
     flows: aggregator,
     async stop() {
       await otlp?.stop();
       await influx?.stop();
       await datapath?.stop();
-      await sflow?.stop();
+      for (const l of listeners) await l.stop();
       aggregator.stop();
       await output?.close();
       await server.close();
@@ -264,6 +303,10 @@ interface CollectFlags {
   sflow?: boolean;
   sflowListen?: string;
   sflowReceiveBuffer?: number;
+  ipfix?: boolean;
+  ipfixListen?: string;
+  netflow?: boolean;
+  netflowListen?: string;
   flowOutput?: string;
   topTalkers?: number;
   logLevel?: Config['log']['level'];
@@ -281,6 +324,8 @@ export function resolveConfig(flags: CollectFlags): Config {
     datapath: { enabled: flags.datapath },
     metrics: flags.perInterface === undefined ? undefined : { per_interface: flags.perInterface },
     sflow: { enabled: flags.sflow, listen_address: flags.sflowListen, receive_buffer_bytes: flags.sflowReceiveBuffer },
+    ipfix: { enabled: flags.ipfix, listen_address: flags.ipfixListen },
+    netflow: { enabled: flags.netflow, listen_address: flags.netflowListen },
     flows: {
       top_talkers: flags.topTalkers === undefined ? undefined : { per_network: flags.topTalkers },
       output: flags.flowOutput === undefined ? undefined : { path: flags.flowOutput },
@@ -321,13 +366,17 @@ export function collectCommand(): Command {
     .option('--sflow-listen <address>', 'sFlow UDP listen address (default 127.0.0.1:6343; IPv6 as [ADDR]:PORT)')
     .option('--no-sflow', 'do not listen for sFlow')
     .option('--sflow-receive-buffer <bytes>', 'sFlow socket receive buffer to ask for (SO_RCVBUF)', wholeNumber)
+    .option('--ipfix-listen <address>', 'IPFIX UDP listen address (default 127.0.0.1:4739; decodes NetFlow v9/v5 too)')
+    .option('--no-ipfix', 'do not listen for IPFIX')
+    .option('--netflow-listen <address>', 'NetFlow v5/v9 UDP listen address (default 127.0.0.1:2055; decodes IPFIX too)')
+    .option('--no-netflow', 'do not listen for NetFlow')
     .option('--flow-output <file>', 'write enriched flow records as JSON lines to FILE ("-" = stdout)')
     .option('--top-talkers <n>', 'top talkers exported per tenant network (0 = none)', wholeNumber)
     .addOption(new Option('--log-level <level>').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
     .action(async (flags: CollectFlags, cmd: Command) => {
       // commander sets perInterface=true by default for --no-*; only an explicit flag overrides.
       if (cmd.getOptionValueSource('perInterface') === 'default') flags.perInterface = undefined;
-      if (cmd.getOptionValueSource('sflow') === 'default') flags.sflow = undefined;
+      for (const key of ['sflow', 'ipfix', 'netflow'] as const) if (cmd.getOptionValueSource(key) === 'default') flags[key] = undefined;
       if (cmd.getOptionValueSource('datapath') === 'default') flags.datapath = undefined;
       const config = resolveConfig(flags);
       const logger = createLogger(config.log.level);

@@ -23,6 +23,53 @@ const SFLOW_DEFAULTS = {
   max_port_names: 65_536,
 };
 
+/** Template cache bounds of an IPFIX / NetFlow listener (collector/ipfix/cache.ts). */
+const TEMPLATE_DEFAULTS = {
+  max_templates_per_exporter: 1024,
+  max_templates: 16_384,
+  lifetime_seconds: 1800,
+  max_held_sets: 256,
+  max_held_bytes: 1 << 20,
+  held_lifetime_seconds: 900,
+};
+
+const templateCache = z
+  .strictObject({
+    /** Templates one exporter session (address:port, version, domain) may hold; the oldest goes first. */
+    max_templates_per_exporter: z.number().int().min(1).max(65_536).default(TEMPLATE_DEFAULTS.max_templates_per_exporter),
+    /** Templates of all exporters together. */
+    max_templates: z.number().int().min(1).max(10_000_000).default(TEMPLATE_DEFAULTS.max_templates),
+    /** A template not refreshed for this long expires (RFC 7011 section 8.4); 0 = never. */
+    lifetime_seconds: z.number().int().min(0).max(86_400 * 7).default(TEMPLATE_DEFAULTS.lifetime_seconds),
+    /** Data sets held until their template comes, and their bytes. */
+    max_held_sets: z.number().int().min(0).max(1_000_000).default(TEMPLATE_DEFAULTS.max_held_sets),
+    max_held_bytes: z.number().int().min(0).max(1 << 30).default(TEMPLATE_DEFAULTS.max_held_bytes),
+    held_lifetime_seconds: z.number().int().min(1).max(86_400).default(TEMPLATE_DEFAULTS.held_lifetime_seconds),
+  })
+  .default(TEMPLATE_DEFAULTS);
+
+/** An IPFIX or NetFlow listener; each decodes IPFIX, NetFlow v9 and v5 on its socket. */
+function flowExportListener(defaultAddress: string) {
+  const defaults = {
+    enabled: true,
+    listen_address: defaultAddress,
+    receive_buffer_bytes: SFLOW_DEFAULTS.receive_buffer_bytes,
+    max_exporters: 1024,
+    templates: TEMPLATE_DEFAULTS,
+  };
+  return z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      listen_address: listenAddress.default(defaultAddress),
+      /** SO_RCVBUF to ask for; the kernel caps it at net.core.rmem_max (the granted size is a metric). */
+      receive_buffer_bytes: z.number().int().min(4096).max(1 << 30).default(defaults.receive_buffer_bytes),
+      /** Exporter/version/domain triples whose sequence numbers are tracked; more are decoded but not tracked. */
+      max_exporters: z.number().int().min(1).max(1_000_000).default(defaults.max_exporters),
+      templates: templateCache,
+    })
+    .default(defaults);
+}
+
 const FLOWS_DEFAULTS = {
   max_networks: 4096,
   top_talkers: { per_network: 10, window_seconds: 600 },
@@ -69,6 +116,10 @@ export const configSchema = z.strictObject({
       max_port_names: z.number().int().min(1).max(10_000_000).default(SFLOW_DEFAULTS.max_port_names),
     })
     .default(SFLOW_DEFAULTS),
+  /** The IPFIX listener (DESIGN.md default 127.0.0.1:4739/udp). */
+  ipfix: flowExportListener('127.0.0.1:4739'),
+  /** The NetFlow v5/v9 listener (DESIGN.md default 127.0.0.1:2055/udp). */
+  netflow: flowExportListener('127.0.0.1:2055'),
   /** Enrichment and aggregation of sampled flows. */
   flows: z
     .strictObject({

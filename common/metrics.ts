@@ -19,9 +19,10 @@ export interface MetricSpec {
 // Shared label lists: exporters may memoise formatted label sets by list identity.
 const IFACE: readonly string[] = Object.freeze(['bridge', 'port', 'interface']);
 const NETWORK: readonly string[] = Object.freeze(['network_id', 'project_id']);
-const FLOW: readonly string[] = Object.freeze(['network_id', 'project_id', 'direction', 'proto']);
+const FLOW: readonly string[] = Object.freeze(['network_id', 'project_id', 'direction', 'proto', 'source']);
 const SFLOW_AGENT: readonly string[] = Object.freeze(['agent', 'sub_agent']);
 const SFLOW_SAMPLES: readonly string[] = Object.freeze(['agent', 'sub_agent', 'type']);
+const IPFIX_EXPORTER: readonly string[] = Object.freeze(['listener', 'exporter', 'domain', 'version']);
 
 export function counter(name: string, unit: string, labels: readonly string[], help: string): MetricSpec {
   return Object.freeze({ name, help, type: 'counter', unit, labels: Object.isFrozen(labels) ? labels : Object.freeze([...labels]) });
@@ -71,13 +72,13 @@ export const METRICS = Object.freeze({
 
   // ---- Sampled flows (sFlow), scaled by the sampling rate; directions are the VM's.
   flowSampledBytes: counter('ovs_flow_sampled_bytes_total', 'By', FLOW,
-    'Bytes of sampled packets times the sampling rate, per tenant network; direction egress = sent by a port of the network on this host, ingress = delivered to one (or arriving from the tunnel/uplink), unknown = not attributable (network_id="unknown").'),
+    'Bytes of sampled packets times the sampling rate (sFlow) or of exported flow records (IPFIX, NetFlow), per tenant network; direction egress = sent by a port of the network on this host, ingress = delivered to one (or arriving from the tunnel/uplink), unknown = not attributable (network_id="unknown"); source = sflow, ipfix or netflow (sum one source: a host exporting several counts its traffic once per source).'),
   flowSampledPackets: counter('ovs_flow_sampled_packets_total', '{packet}', FLOW,
     'Sampled packets times the sampling rate, per tenant network, direction and protocol (see ovs_flow_sampled_bytes_total).'),
   flowTopTalkerBytes: counter('ovs_flow_top_talker_bytes_total', 'By', ['network_id', 'project_id', 'src', 'dst', 'proto'],
     'Estimated bytes (sampled, scaled; Space-Saving upper bound) of the heaviest src/dst/protocol pairs of each tenant network in the current window; resets when the window restarts. Rank with topk() over rate().'),
   flowAttributions: counter('ovs_flow_attributions_total', '1', ['side', 'method'],
-    'Sampled packets by how each side (in = sender, out = receiver) was attributed: ifindex, port_name, mac, vni, vlan, peer_port (the network of the port on the other side) or unknown.'),
+    'Sampled packets by how each side (in = sender, out = receiver) was attributed: ifindex, port_name, ofport (NetFlow v5 input port), mac, vni, vlan, peer_port (the network of the port on the other side) or unknown.'),
   flowNetworkOverflow: counter('ovs_flow_network_overflow_samples_total', '1', [],
     'Samples of networks beyond flows.max_networks, counted under network_id="overflow".'),
   flowRecordsWritten: counter('ovs_telemetry_flow_records_written_total', '1', ['output'],
@@ -100,6 +101,30 @@ export const METRICS = Object.freeze({
   sflowUntracked: counter('ovs_sflow_untracked_total', '1', ['what'],
     'Datagrams (what="datagrams") and samples (what="samples") decoded and aggregated but not sequence-tracked because sflow.max_agents or sflow.max_sources was reached.'),
   sflowPortNames: gauge('ovs_sflow_port_names', '1', [], 'Agent ifIndex to port name entries learned from sFlow counter samples (capped by sflow.max_port_names).'),
+
+  flowRecordsNotAtPort: counter('ovs_flow_records_not_at_port_total', '1', ['source'],
+    'Exported flow records observed (IPFIX flowDirection, NetFlow v5 input) at an interface that is not a tenant port of this host: not in ovs_flow_sampled_* (their packets are counted where they leave or reach a VM port).'),
+  flowExporterSamplingRate: gauge('ovs_flow_exporter_sampling_rate', '1', ['listener', 'exporter', 'domain'],
+    'Sampling rate (1 in N) of the last records of each sFlow agent (domain = sub-agent) or IPFIX/NetFlow exporter (domain = observation domain / source id), as the collector scaled them; 0 = none stated, counts taken as exported (Open vSwitch IPFIX counts are already scaled).'),
+
+  // ---- IPFIX / NetFlow v9 / NetFlow v5 exporter health, per listener, exporter (UDP source address:port), domain and version (10, 9, 5).
+  ipfixMessages: counter('ovs_ipfix_messages_total', '1', IPFIX_EXPORTER, 'IPFIX messages and NetFlow v9/v5 export packets decoded from each exporter and observation domain (v9: source id; v5: 0).'),
+  ipfixRecords: counter('ovs_ipfix_records_total', '1', [...IPFIX_EXPORTER, 'type'], 'Data records decoded: type flow, or options (exporter statistics, sampler tables); includes records of data held until its template came.'),
+  ipfixLostRecords: counter('ovs_ipfix_lost_records_total', '1', IPFIX_EXPORTER,
+    'Records missing from the sequence numbers: IPFIX data records (RFC 7011 section 3.1) and NetFlow v5 flows; for NetFlow v9, whose sequence counts packets (RFC 3954 section 5.1), see ovs_ipfix_lost_messages_total.'),
+  ipfixLostMessages: counter('ovs_ipfix_lost_messages_total', '1', IPFIX_EXPORTER, 'NetFlow v9 export packets missing from the sequence numbers (RFC 3954 section 5.1).'),
+  ipfixOutOfOrder: counter('ovs_ipfix_out_of_order_messages_total', '1', IPFIX_EXPORTER, 'Messages that arrived late or twice (sequence number before the expected one).'),
+  ipfixExporterRestarts: counter('ovs_ipfix_exporter_restarts_total', '1', IPFIX_EXPORTER, 'Exporter restarts seen as a sequence number reset (a large backward jump).'),
+  ipfixDecodeErrors: counter('ovs_ipfix_decode_errors_total', '1', ['listener', 'exporter', 'reason'],
+    'Datagrams that could not be decoded (or whose handling failed: reason internal), by reason; exporter is the UDP source address.'),
+  ipfixTemplates: gauge('ovs_ipfix_templates', '1', IPFIX_EXPORTER, 'Templates and options templates cached for each exporter and observation domain.'),
+  ipfixTemplatesRemoved: counter('ovs_ipfix_templates_removed_total', '1', ['listener', 'reason'],
+    'Templates removed from the cache: evicted (cache limits), expired (not refreshed within the template lifetime) or withdrawn (IPFIX template withdrawal).'),
+  ipfixSetsWithoutTemplate: counter('ovs_ipfix_sets_without_template_total', '1', ['listener', 'outcome'],
+    'Data sets that came before their template: held (kept until the template comes), dropped (held buffer full) or expired (template never came within the held lifetime).'),
+  ipfixHeldSets: gauge('ovs_ipfix_held_sets', '1', ['listener'], 'Data sets held now, waiting for their template.'),
+  ipfixExporters: gauge('ovs_ipfix_exporters', '1', ['listener'], 'Exporter/domain/version triples whose sequence numbers are tracked (capped by max_exporters).'),
+  ipfixUntracked: counter('ovs_ipfix_untracked_messages_total', '1', ['listener'], 'Messages decoded and aggregated but not sequence-tracked because max_exporters was reached.'),
 
   // ---- UDP listeners (collector self-metrics).
   udpReceiveBufferDrops: counter('ovs_telemetry_udp_receive_buffer_drops_total', '1', ['listener'],

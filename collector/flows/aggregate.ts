@@ -8,7 +8,11 @@
  *   one tap, transmitted on the other). A record with no local port but a network (from the VNI
  *   or VLAN) counts once: ingress when the network came with the arriving packet, egress when
  *   only its way out names it. Nothing attributable: network_id="unknown", direction "unknown".
- *   proto is a name from a fixed list, so series per network are at most 3 × 6.
+ *   proto is a name from a fixed list, source the record's protocol (sflow, ipfix, netflow),
+ *   so series per network are at most 3 × 6 × 3.
+ *   Exporters that observe a packet once per interface it crosses (IPFIX with flowDirection,
+ *   Open vSwitch NetFlow v5) are counted by one side only (`sides`): the sending port for
+ *   what they saw entering, the receiving port for what they saw leaving (pipeline.ts).
  * - top talkers per network: weighted Space-Saving over "src dst proto" keys.
  * Networks are capped (max_networks); samples of further networks count as "overflow".
  *
@@ -33,7 +37,16 @@ const P_ICMP = 2;
 const P_ICMPV6 = 3;
 const P_ARP = 4;
 const P_OTHER = 5;
-const SLOTS = DIRECTIONS.length * PROTOCOLS.length;
+export const SOURCES = ['sflow', 'ipfix', 'netflow'] as const;
+export type SourceName = (typeof SOURCES)[number];
+const PER_SOURCE = DIRECTIONS.length * PROTOCOLS.length;
+const SLOTS = SOURCES.length * PER_SOURCE;
+
+/** Which sides of a record add() counts: both (sFlow), only the sender's or the receiver's port, or none. */
+export const SIDES_BOTH = 0;
+export const SIDE_IN = 1;
+export const SIDE_OUT = 2;
+export const SIDE_NONE = 3;
 
 export const OVERFLOW = 'overflow';
 /** Interned talker keys kept before the interner starts over (bounded memory). */
@@ -69,7 +82,7 @@ class NetworkSlot {
     readonly networkId: string,
     readonly projectId: string,
   ) {
-    this.seriesLabels = DIRECTIONS.flatMap((d) => PROTOCOLS.map((p) => [networkId, projectId, d, p]));
+    this.seriesLabels = SOURCES.flatMap((s) => DIRECTIONS.flatMap((d) => PROTOCOLS.map((p) => [networkId, projectId, d, p, s])));
   }
 }
 
@@ -139,6 +152,8 @@ export class FlowAggregator {
   private timer: NodeJS.Timeout | null = null;
   /** Samples counted under "overflow" because max_networks was reached. */
   overflowSamples = 0;
+  /** Records (per source) observed at an interface that is not a local port: not counted. */
+  readonly notAtPort = new Float64Array(SOURCES.length);
 
   constructor(private readonly opts: FlowAggregatorOptions) {
     // Always present and outside the cap: what cannot be attributed is never dropped.
@@ -160,7 +175,12 @@ export class FlowAggregator {
   }
 
   /** Counts one enriched record (read only; the caller may reuse it afterwards). */
-  add(rec: FlowRecord): void {
+  add(rec: FlowRecord, sides = SIDES_BOTH): void {
+    const source = sourceIndex(rec);
+    if (sides === SIDE_NONE) {
+      this.notAtPort[source]++;
+      return;
+    }
     const rate = rec.sampling_rate > 0 ? rec.sampling_rate : 1;
     const bytes = rec.bytes * rate;
     const packets = rec.packets * rate;
@@ -168,30 +188,42 @@ export class FlowAggregator {
     const inLocal = rec.in_neutron_port_id !== '';
     const outLocal = rec.out_neutron_port_id !== '';
     let first: NetworkSlot;
-    if (inLocal || outLocal) {
+    if (sides === SIDE_IN) {
+      first = this.slot(rec.in_network_id, rec.in_project_id);
+      count(first, source, EGRESS, proto, bytes, packets);
+    } else if (sides === SIDE_OUT) {
+      first = this.slot(rec.out_network_id, rec.out_project_id);
+      count(first, source, INGRESS, proto, bytes, packets);
+    } else if (inLocal || outLocal) {
       first = inLocal ? this.slot(rec.in_network_id, rec.in_project_id) : this.slot(rec.out_network_id, rec.out_project_id);
-      count(first, inLocal ? EGRESS : INGRESS, proto, bytes, packets);
+      count(first, source, inLocal ? EGRESS : INGRESS, proto, bytes, packets);
       if (inLocal && outLocal) {
         const same = rec.out_network_id === first.networkId && rec.out_project_id === first.projectId;
-        count(same ? first : this.slot(rec.out_network_id, rec.out_project_id), INGRESS, proto, bytes, packets);
+        count(same ? first : this.slot(rec.out_network_id, rec.out_project_id), source, INGRESS, proto, bytes, packets);
       }
     } else if (rec.in_network_id !== '') {
       first = this.slot(rec.in_network_id, rec.in_project_id);
-      count(first, INGRESS, proto, bytes, packets);
+      count(first, source, INGRESS, proto, bytes, packets);
     } else if (rec.out_network_id !== '') {
       first = this.slot(rec.out_network_id, rec.out_project_id);
-      count(first, EGRESS, proto, bytes, packets);
+      count(first, source, EGRESS, proto, bytes, packets);
     } else {
       first = this.unknownSlot;
-      count(first, DIRECTION_UNKNOWN, proto, bytes, packets);
+      count(first, source, DIRECTION_UNKNOWN, proto, bytes, packets);
     }
     if (this.opts.topTalkers > 0 && bytes > 0) this.addTalker(first, rec, proto, bytes);
   }
 
-  /** Scaled bytes counted for one series (0 when none), for tests and the bench. */
-  bytes(networkId: string, projectId: string, direction: Direction, proto: ProtocolName): number {
+  /** Scaled bytes counted for one series, of one source or all (0 when none), for tests and the bench. */
+  bytes(networkId: string, projectId: string, direction: Direction, proto: ProtocolName, source?: SourceName): number {
     const slot = this.find(networkId, projectId);
-    return slot === undefined ? 0 : slot.bytes[DIRECTIONS.indexOf(direction) * PROTOCOLS.length + PROTOCOLS.indexOf(proto)];
+    if (slot === undefined) return 0;
+    const i = DIRECTIONS.indexOf(direction) * PROTOCOLS.length + PROTOCOLS.indexOf(proto);
+    let n = 0;
+    SOURCES.forEach((s, k) => {
+      if (source === undefined || source === s) n += slot.bytes[k * PER_SOURCE + i];
+    });
+    return n;
   }
 
   /** The top talkers of a network now, heaviest first: [src, dst, proto, bytes]. */
@@ -212,6 +244,9 @@ export class FlowAggregator {
   collect(sink: MetricSink): void {
     for (const slot of this.allSlots()) this.collectSlot(sink, slot);
     sink.add(METRICS.flowNetworkOverflow, [], this.overflowSamples);
+    SOURCES.forEach((s, i) => {
+      if (s !== 'sflow') sink.add(METRICS.flowRecordsNotAtPort, [s], this.notAtPort[i]);
+    });
   }
 
   private collectSlot(sink: MetricSink, slot: NetworkSlot): void {
@@ -288,8 +323,13 @@ export class FlowAggregator {
   }
 }
 
-function count(slot: NetworkSlot, direction: number, proto: number, bytes: number, packets: number): void {
-  const i = direction * PROTOCOLS.length + proto;
+/** SOURCES index of a record's protocol. */
+function sourceIndex(rec: FlowRecord): number {
+  return rec.type === 'SFLOW_5' ? 0 : rec.type === 'IPFIX' ? 1 : 2;
+}
+
+function count(slot: NetworkSlot, source: number, direction: number, proto: number, bytes: number, packets: number): void {
+  const i = source * PER_SOURCE + direction * PROTOCOLS.length + proto;
   slot.bytes[i] += bytes;
   slot.packets[i] += packets;
 }

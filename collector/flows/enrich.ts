@@ -3,7 +3,11 @@
  * networks"). Each side of a FlowRecord is attributed, in order:
  *  1. its interface: (agent, ifIndex) → OVS interface, by `Interface.ifindex` from OVSDB, else
  *     by the port name OVS reported for that ifIndex in its counter samples (port_name record,
- *     sflow_openflow.txt), learned per agent in a bounded map;
+ *     sflow_openflow.txt), learned per agent in a bounded map; for records numbered by
+ *     OpenFlow port (OVS NetFlow v5), the input port by `Interface.ofport` only: OVS reports
+ *     the output port of a packet that left through a patch port as a port of the peer bridge
+ *     (testdata/ovs-lab README: the VXLAN port's ofport on br-tun), which a port number alone
+ *     cannot tell from a br-int port;
  *  2. the packet's network: from its tunnel key (VNI) or VLAN when the record has one, else
  *     the network of the port found on the other side (a bridge switches a packet within the
  *     sending port's local VLAN: both ends of a switched packet are on one network);
@@ -28,7 +32,7 @@ import { METRICS, type MetricSink } from '../../common/metrics.js';
 import { TenancyIndex, type NetworkFacts, type NetworkRef } from './tenancy-index.js';
 
 /** How a side was attributed (the `method` label of ovs_flow_attributions_total). */
-export const METHODS = ['ifindex', 'port_name', 'mac', 'vni', 'vlan', 'peer_port', 'unknown'] as const;
+export const METHODS = ['ifindex', 'port_name', 'mac', 'vni', 'vlan', 'peer_port', 'ofport', 'unknown'] as const;
 export type AttributionMethod = (typeof METHODS)[number];
 const M_IFINDEX = 0;
 const M_PORT_NAME = 1;
@@ -37,7 +41,8 @@ const M_VNI = 3;
 const M_VLAN = 4;
 /** The network of the port on the other side (see 2. above). */
 const M_PEER_PORT = 5;
-const M_UNKNOWN = 6;
+const M_OFPORT = 6;
+const M_UNKNOWN = 7;
 
 /** Interface values at or above this are not a single ifIndex (discard / multiple formats). */
 const IF_FORMAT_FLAGS = 0x40000000;
@@ -97,12 +102,33 @@ export class FlowEnricher {
     byIndex.set(ifIndex, rec.port_name);
   }
 
-  /** Fill the record's tenancy fields (in_/out_ port, network, project; network_id, project_id). */
-  enrich(rec: FlowRecord): void {
+  /** Whether the last record's sending side was found by its interface (not by MAC or network). */
+  get inAtPort(): boolean {
+    return this.inMethod === M_IFINDEX || this.inMethod === M_PORT_NAME || this.inMethod === M_OFPORT;
+  }
+
+  /** Whether the last record's receiving side was found by its interface. */
+  get outAtPort(): boolean {
+    return this.outMethod === M_IFINDEX || this.outMethod === M_PORT_NAME;
+  }
+
+  /**
+   * Fill the record's tenancy fields (in_/out_ port, network, project; network_id, project_id).
+   * `byOfport`: in_if is an OpenFlow port number (see 1. above), out_if is not used.
+   */
+  enrich(rec: FlowRecord, byOfport = false): void {
     const index = this.currentIndex();
     const agent = rec.sampler_address;
-    let inPort = this.portOf(index, agent, rec.in_if, true);
-    let outPort = this.portOf(index, agent, rec.out_if, false);
+    let inPort: InterfaceState | undefined;
+    let outPort: InterfaceState | undefined;
+    if (byOfport) {
+      inPort = rec.in_if > 0 ? index.interfaceByOfport(rec.in_if) : undefined;
+      this.inMethod = inPort === undefined ? M_UNKNOWN : M_OFPORT;
+      this.outMethod = M_UNKNOWN;
+    } else {
+      inPort = this.portOf(index, agent, rec.in_if, true);
+      outPort = this.portOf(index, agent, rec.out_if, false);
+    }
     let net: NetworkRef | undefined;
     let netMethod = M_UNKNOWN;
     if (rec.tunnel_id !== 0) {

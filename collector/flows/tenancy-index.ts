@@ -1,7 +1,8 @@
 /**
  * Lookup tables from what a sampled packet carries to who owns it, built from the OVSDB model's
  * interfaces (and the mapping file's networks) each time that model changes:
- * - Linux ifindex (sFlow ifIndex, `Interface.ifindex`) and interface name → tenant interface;
+ * - Linux ifindex (sFlow ifIndex, OVS IPFIX ingress/egressInterface, `Interface.ifindex`),
+ *   OpenFlow port number (OVS NetFlow input/output) and interface name → tenant interface;
  * - VNI → network: the `segmentation_id` of any port on a tunnelled network, or the mapping
  *   file's networks;
  * - host-local VLAN (`Port.tag`) → network; a provider network's VLAN (segmentation_id of a
@@ -38,6 +39,8 @@ function setOnce<K, V>(map: Map<K, V>, key: K, value: V): void {
 
 export class TenancyIndex {
   private readonly byIfindex = new Map<number, InterfaceState>();
+  /** OpenFlow port → tenant interface; a number tenant ports of two bridges share is AMBIGUOUS. */
+  private readonly byOfport = new Map<number, InterfaceState>();
   private readonly byName = new Map<string, InterfaceState>();
   private readonly byMac = new Map<string, InterfaceState>();
   private readonly byNetworkMac = new Map<string, Map<string, InterfaceState>>();
@@ -63,6 +66,7 @@ export class TenancyIndex {
       if (!isTenantInterface(iface)) continue;
       const t = iface.tenant;
       if (iface.ifindex !== null && iface.ifindex > 0) setOnce(this.byIfindex, iface.ifindex, iface);
+      if (iface.ofport !== null && iface.ofport > 0) this.byOfport.set(iface.ofport, this.byOfport.has(iface.ofport) ? AMBIGUOUS : iface);
       setOnce(this.byName, iface.name, iface);
       if (iface.mac !== '') {
         const prev = this.byMac.get(iface.mac);
@@ -93,6 +97,11 @@ export class TenancyIndex {
 
   interfaceByIfindex(ifindex: number): InterfaceState | undefined {
     return this.byIfindex.get(ifindex);
+  }
+
+  interfaceByOfport(ofport: number): InterfaceState | undefined {
+    const iface = this.byOfport.get(ofport);
+    return iface === AMBIGUOUS ? undefined : iface;
   }
 
   interfaceByName(name: string): InterfaceState | undefined {

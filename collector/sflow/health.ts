@@ -10,6 +10,7 @@
  * sampler or counter poller). Both are 32-bit and wrap; an agent that restarts starts again.
  */
 import { METRICS, type MetricSink } from '../../common/metrics.js';
+import { DecodeErrorCounts } from '../udp/decode-errors.js';
 import { SAMPLE_COUNTERS, SAMPLE_COUNTERS_EXPANDED, type DatagramHeader, type SampleInfo, type SkippedKind } from './types.js';
 
 const HALF_RANGE = 2 ** 31;
@@ -20,8 +21,6 @@ const REORDER_MS = 2_000;
 /** Uptime is a u32 of milliseconds: it wraps after 49.7 days without a restart. */
 const UPTIME_WRAP_HIGH = 0xf000_0000;
 const UPTIME_WRAP_LOW = 0x1000_0000;
-
-export const OVERFLOW_LABEL = 'other';
 
 /** Per-source sample sequence state. */
 interface SourceState {
@@ -35,7 +34,10 @@ export class AgentStats {
   readonly flowLabels: readonly string[];
   readonly counterLabels: readonly string[];
   readonly otherLabels: readonly string[];
+  readonly samplingLabels: readonly string[];
   datagrams = 0;
+  /** The sampling rate of the last flow sample. */
+  samplingRate = 0;
   flowSamples = 0;
   counterSamples = 0;
   otherSamples = 0;
@@ -57,6 +59,7 @@ export class AgentStats {
     this.flowLabels = [agent, sub, 'flow'];
     this.counterLabels = [agent, sub, 'counters'];
     this.otherLabels = [agent, sub, 'other'];
+    this.samplingLabels = ['sflow', agent, sub];
   }
 }
 
@@ -65,24 +68,21 @@ export interface SflowHealthLimits {
   readonly maxSources: number;
 }
 
-interface ErrorCount {
-  readonly labels: readonly string[];
-  count: number;
-}
-
 const SKIPPED_KINDS: readonly SkippedKind[] = ['sample', 'flow_record', 'counter_record'];
 
 export class SflowHealth {
   private readonly agents = new Map<string, Map<number, AgentStats>>();
   private agentCount = 0;
   private sourceCount = 0;
-  private readonly errors = new Map<string, Map<string, ErrorCount>>();
+  private readonly errors: DecodeErrorCounts;
   private readonly skippedCounts = new Float64Array(SKIPPED_KINDS.length);
   /** Datagrams / samples decoded but not sequence-tracked (caps reached). */
   untrackedDatagrams = 0;
   untrackedSamples = 0;
 
-  constructor(private readonly limits: SflowHealthLimits) {}
+  constructor(private readonly limits: SflowHealthLimits) {
+    this.errors = new DecodeErrorCounts(limits.maxAgents);
+  }
 
   get trackedAgents(): number {
     return this.agentCount;
@@ -137,7 +137,10 @@ export class SflowHealth {
       return;
     }
     if (counters) a.counterSamples++;
-    else a.flowSamples++;
+    else {
+      a.flowSamples++;
+      a.samplingRate = s.samplingRate;
+    }
     // Compact source ids are 8 + 24 bits; expanded ones 32 + 32 (types above 3 do not occur).
     const key = s.sourceIdIndex * 8 + (s.sourceIdType & 3) * 2 + (counters ? 1 : 0);
     // The flow samples of a datagram mostly share one source (OVS: one sampler per bridge).
@@ -173,26 +176,12 @@ export class SflowHealth {
 
   /** A datagram that failed to decode; `exporter` is its UDP source address. */
   decodeError(exporter: string, reason: string): void {
-    // Exporters beyond the cap share one "other" entry (it may be the cap + 1st).
-    const key = this.errors.has(exporter) || this.errors.size < this.limits.maxAgents ? exporter : OVERFLOW_LABEL;
-    let byReason = this.errors.get(key);
-    if (byReason === undefined) {
-      byReason = new Map();
-      this.errors.set(key, byReason);
-    }
-    let entry = byReason.get(reason);
-    if (entry === undefined) {
-      entry = { labels: [key, reason], count: 0 };
-      byReason.set(reason, entry);
-    }
-    entry.count++;
+    this.errors.add(exporter, reason);
   }
 
   /** Total decode errors (all exporters and reasons). */
   get decodeErrors(): number {
-    let n = 0;
-    for (const byReason of this.errors.values()) for (const e of byReason.values()) n += e.count;
-    return n;
+    return this.errors.total;
   }
 
   agent(address: string, subAgent: number): AgentStats | undefined {
@@ -212,9 +201,10 @@ export class SflowHealth {
         sink.add(METRICS.sflowAgentDroppedSamples, a.labels, a.agentDroppedSamples);
         sink.add(METRICS.sflowOutOfOrder, a.labels, a.outOfOrder);
         sink.add(METRICS.sflowAgentRestarts, a.labels, a.restarts);
+        if (a.flowSamples > 0) sink.add(METRICS.flowExporterSamplingRate, a.samplingLabels, a.samplingRate);
       }
     }
-    for (const byReason of this.errors.values()) for (const e of byReason.values()) sink.add(METRICS.sflowDecodeErrors, e.labels, e.count);
+    this.errors.collect(sink, METRICS.sflowDecodeErrors);
     SKIPPED_KINDS.forEach((kind, i) => sink.add(METRICS.sflowSkipped, [kind], this.skippedCounts[i]));
     sink.add(METRICS.sflowAgents, [], this.agentCount);
     sink.add(METRICS.sflowUntracked, ['datagrams'], this.untrackedDatagrams);

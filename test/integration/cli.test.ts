@@ -36,7 +36,7 @@ describe('ovs-telemetry CLI', () => {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
-    const res = await cli(['collect', '--ovsdb', 'unix:/nonexistent/db.sock', '--listen', `127.0.0.1:${port}`, '--no-sflow', '--log-level', 'silent']);
+    const res = await cli(['collect', '--ovsdb', 'unix:/nonexistent/db.sock', '--listen', `127.0.0.1:${port}`, '--no-sflow', '--no-ipfix', '--no-netflow', '--log-level', 'silent']);
     server.close();
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/EADDRINUSE/);

@@ -29,7 +29,7 @@ describe('collector on the lab', () => {
     testLab = await startTestLab('collector', { prefix: PREFIX });
     lab = testLab.lab;
     // `collect` with no OVSDB configured finds the lab (and its tenancy) through the lab dir.
-    collector = await startCollector(parseConfig({ web: { listen_address: '127.0.0.1:0' }, sflow: { enabled: false } }, 'test'), silentLogger);
+    collector = await startCollector(parseConfig({ web: { listen_address: '127.0.0.1:0' }, sflow: { enabled: false }, ipfix: { enabled: false }, netflow: { enabled: false } }, 'test'), silentLogger);
   }, 240_000);
 
   afterAll(async () => {

@@ -37,7 +37,7 @@ describe('collector: OVSDB outage, resync and no stale series', () => {
     await db.vsctl('add-br', 'br-int');
     for (const [i, id] of PORTS.entries()) await addVmPort(db, id, i);
     collector = await startCollector(
-      parseConfig({ ovsdb: { endpoint: db.unixEndpoint }, web: { listen_address: '127.0.0.1:0' }, sflow: { enabled: false } }, 'test'),
+      parseConfig({ ovsdb: { endpoint: db.unixEndpoint }, web: { listen_address: '127.0.0.1:0' }, sflow: { enabled: false }, ipfix: { enabled: false }, netflow: { enabled: false } }, 'test'),
       silentLogger,
     );
   });
@@ -114,7 +114,7 @@ describe('collector: ML2/OVN tenancy from a real OVN northbound DB', () => {
       await vswitch.vsctl('add-port', 'br-int', tap(id), '--', 'set', 'Interface', tap(id), `external_ids:iface-id=${id}`, `external_ids:attached-mac=fa:16:3e:00:01:0${i}`);
     }
     collector = await startCollector(
-      parseConfig({ ovsdb: { endpoint: vswitch.unixEndpoint }, tenancy: { ovn_northbound: { endpoint: nb.unixEndpoint } }, web: { listen_address: '127.0.0.1:0' }, sflow: { enabled: false } }, 'test'),
+      parseConfig({ ovsdb: { endpoint: vswitch.unixEndpoint }, tenancy: { ovn_northbound: { endpoint: nb.unixEndpoint } }, web: { listen_address: '127.0.0.1:0' }, sflow: { enabled: false }, ipfix: { enabled: false }, netflow: { enabled: false } }, 'test'),
       silentLogger,
     );
   });

@@ -102,14 +102,15 @@ describe('every panel of every board against a real Prometheus scraping the coll
   beforeAll(async () => {
     releaseLock = await acquireLabLock();
     dir = mkdtempSync(join(tmpdir(), 'otl-dashboards-'));
-    const sflowPort = await freeUdpPort();
-    const unused = await freeUdpPort();
-    lab = await labUp({ dir, prefix: PREFIX, sflowTarget: `127.0.0.1:${sflowPort}`, ipfixTarget: `127.0.0.1:${unused}`, netflowTarget: `127.0.0.1:${unused}` });
+    const [sflowPort, ipfixPort, netflowPort] = [await freeUdpPort(), await freeUdpPort(), await freeUdpPort()];
+    lab = await labUp({ dir, prefix: PREFIX, sflowTarget: `127.0.0.1:${sflowPort}`, ipfixTarget: `127.0.0.1:${ipfixPort}`, netflowTarget: `127.0.0.1:${netflowPort}` });
     process.env.OVS_TELEMETRY_LAB_DIR = dir;
     receiver = new OtlpReceiver();
     collector = await startCollector(parseConfig({
       web: { listen_address: '127.0.0.1:0' },
       sflow: { listen_address: `127.0.0.1:${sflowPort}` },
+      ipfix: { listen_address: `127.0.0.1:${ipfixPort}` },
+      netflow: { listen_address: `127.0.0.1:${netflowPort}` },
       flows: { output: { path: join(dir, 'flows.jsonl') } },
       otlp: { enabled: true, endpoint: await receiver.listenHttp(), interval_seconds: 1 },
     }, 'test'), silentLogger);

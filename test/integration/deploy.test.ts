@@ -270,7 +270,7 @@ describe('scale-out: a Prometheus agent remote-writes the collector\'s series to
   beforeAll(async () => {
     db = await startOvsdbServer();
     await db.vsctl('add-br', 'br-int', '--', 'add-port', 'br-int', port, '--', 'set', 'Interface', port, 'external_ids:iface-id=deploy-port-1', 'statistics:rx_bytes=4242');
-    collector = await startCollector(parseConfig({ ovsdb: { endpoint: db.unixEndpoint }, web: { listen_address: '127.0.0.1:0' }, sflow: { enabled: false } }, 'test'), silentLogger);
+    collector = await startCollector(parseConfig({ ovsdb: { endpoint: db.unixEndpoint }, web: { listen_address: '127.0.0.1:0' }, sflow: { enabled: false }, ipfix: { enabled: false }, netflow: { enabled: false } }, 'test'), silentLogger);
     victoria = await startVictoriaMetrics();
     // The shipped agent config, pointed at this collector and this VictoriaMetrics, scraping every second.
     const config = readYaml<{ global: { scrape_interval: string }; scrape_configs: ScrapeConfig[]; remote_write: { url: string; queue_config: Record<string, unknown> }[] }>('prometheus/agent.yml');

@@ -50,7 +50,7 @@ describe('Prometheus → Alertmanager → enforcer, on real traffic', () => {
     writeFileSync(join(dir, 'token'), TOKEN);
     collector = await startCollector(parseConfig({
       ovsdb: { endpoint: sb.ovs.ovsdb.unixEndpoint }, tenancy: { mapping_file: join(dir, 'tenancy.yml') },
-      web: { listen_address: '127.0.0.1:0' }, sflow: { enabled: false }, datapath: { enabled: false },
+      web: { listen_address: '127.0.0.1:0' }, sflow: { enabled: false }, ipfix: { enabled: false }, netflow: { enabled: false }, datapath: { enabled: false },
     }, 'test'), silentLogger);
     writeFileSync(join(dir, 'enforcer.yml'), `
 ovsdb: { endpoint: "${sb.ovs.ovsdb.unixEndpoint}" }

@@ -58,6 +58,8 @@ describe('sFlow from the lab into the collector', () => {
       {
         web: { listen_address: '127.0.0.1:0' },
         sflow: { listen_address: `127.0.0.1:${sflowPort}` },
+        ipfix: { enabled: false },
+        netflow: { enabled: false },
         flows: { top_talkers: { per_network: 5 }, output: { path: recordsFile() } },
       },
       'test',

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { MetricSink, MetricSpec } from '../../../common/metrics.js';
-import { FlowAggregator } from '../../../collector/flows/aggregate.js';
+import { FlowAggregator, SIDE_IN, SIDE_NONE, SIDE_OUT } from '../../../collector/flows/aggregate.js';
 import { NET_A, NET_B, PROJECT_A, PROJECT_B, record } from './fixtures.js';
 
 function aggregator(o: Partial<ConstructorParameters<typeof FlowAggregator>[0]> = {}): FlowAggregator {
@@ -28,7 +28,7 @@ describe('FlowAggregator', () => {
     expect(agg.bytes(NET_A, PROJECT_A, 'egress', 'tcp')).toBe(1468 * 16);
     expect(agg.bytes(NET_A, PROJECT_A, 'ingress', 'tcp')).toBe(1468 * 16);
     const s = scrape(agg);
-    expect(s.get(`ovs_flow_sampled_packets_total{${NET_A},${PROJECT_A},egress,tcp}`)).toBe(16);
+    expect(s.get(`ovs_flow_sampled_packets_total{${NET_A},${PROJECT_A},egress,tcp,sflow}`)).toBe(16);
   });
 
   it('sender local only → egress; receiver local only → ingress; across networks each its own', () => {
@@ -63,10 +63,29 @@ describe('FlowAggregator', () => {
     for (const [etype, proto] of cases) agg.add(record({ ...local, etype, proto, bytes: 10 }));
     agg.add(record({ ...local, etype: 0x0800, proto: 17, inner_etype: 0x0800, inner_proto: 1, bytes: 10 }));
     const s = scrape(agg);
-    const protos = [...s.keys()].filter((k) => k.startsWith('ovs_flow_sampled_bytes_total') && k.includes(',egress,')).map((k) => k.split(',')[3].slice(0, -1));
+    const protos = [...s.keys()].filter((k) => k.startsWith('ovs_flow_sampled_bytes_total') && k.includes(',egress,')).map((k) => k.split(',')[3]);
     expect(protos.sort()).toEqual(['arp', 'icmp', 'icmpv6', 'other', 'tcp', 'udp']);
     expect(agg.bytes(NET_A, PROJECT_A, 'egress', 'icmp')).toBe(20);
     expect(agg.bytes(NET_A, PROJECT_A, 'egress', 'other')).toBe(20);
+  });
+
+  it('source label: sflow, ipfix, netflow series apart; one side only for exporters that observe per interface', () => {
+    const agg = aggregator();
+    agg.add(record({ ...local, bytes: 100, sampling_rate: 2 }));
+    agg.add(record({ ...local, type: 'IPFIX', bytes: 300 }), SIDE_IN);
+    agg.add(record({ ...local, type: 'IPFIX', bytes: 500 }), SIDE_OUT);
+    agg.add(record({ ...local, type: 'NETFLOW_V5', bytes: 7 }), SIDE_IN);
+    agg.add(record({ ...local, type: 'NETFLOW_V9', bytes: 11 }), SIDE_NONE);
+    expect(agg.bytes(NET_A, PROJECT_A, 'egress', 'tcp', 'sflow')).toBe(200);
+    expect(agg.bytes(NET_A, PROJECT_A, 'ingress', 'tcp', 'sflow')).toBe(200);
+    expect(agg.bytes(NET_A, PROJECT_A, 'egress', 'tcp', 'ipfix')).toBe(300);
+    expect(agg.bytes(NET_A, PROJECT_A, 'ingress', 'tcp', 'ipfix')).toBe(500);
+    expect(agg.bytes(NET_A, PROJECT_A, 'egress', 'tcp', 'netflow')).toBe(7);
+    expect(agg.bytes(NET_A, PROJECT_A, 'ingress', 'tcp', 'netflow')).toBe(0);
+    const s = scrape(agg);
+    expect(s.get(`ovs_flow_sampled_bytes_total{${NET_A},${PROJECT_A},ingress,tcp,ipfix}`)).toBe(500);
+    expect(s.get('ovs_flow_records_not_at_port_total{netflow}')).toBe(1);
+    expect(s.get('ovs_flow_records_not_at_port_total{ipfix}')).toBe(0);
   });
 
   it('networks are capped: the rest count as overflow; series stay bounded', () => {

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
-import { parseProcNetUdp, UdpSocketStats } from '../../../collector/sflow/udp-stats.js';
+import { parseProcNetUdp, UdpSocketStats } from '../../../collector/udp/udp-stats.js';
 
 const SAMPLE = `   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
   409: 0100007F:18BF 00000000:0000 07 00000000:00000A00 00:00000000 00000000     0        0 123456 2 0000000000000000 17
