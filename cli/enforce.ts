@@ -22,12 +22,13 @@ import { readLabState } from '../lab/state.js';
 import { ActionStore } from '../enforcer/actions/store.js';
 import { OvnBackend, OVN_NB_MONITOR, type LocalBinding } from '../enforcer/apply/ovn-backend.js';
 import { OvsBackend } from '../enforcer/apply/ovs-backend.js';
-import { OVS_ENFORCER_MONITOR } from '../enforcer/apply/ovs-rows.js';
+import { changesPorts, OVS_ENFORCER_MONITOR } from '../enforcer/apply/ovs-rows.js';
 import type { Backend, Change } from '../enforcer/apply/types.js';
 import { AuditLog } from '../enforcer/audit/audit-log.js';
 import { EnforcerMetrics } from '../enforcer/audit/metrics.js';
 import { loadEnforcerConfig, type EnforcerSetup } from '../enforcer/policy/compile.js';
 import type { EnforcerConfig } from '../enforcer/policy/schema.js';
+import type { ThrottleRef } from '../enforcer/policy/resolve.js';
 import type { Target } from '../enforcer/policy/selector.js';
 import { Reconciler, type ReconcileReport } from '../enforcer/reconciler.js';
 import { AlertHandler } from '../enforcer/webhook/alerts.js';
@@ -85,7 +86,11 @@ function wireBackend(setup: EnforcerSetup, logger: Logger): Wiring {
   const ovsdb = new OvsdbClient({ endpoint: local.endpoint, tls: tlsOf(config.ovsdb.tls), logger });
   const replica = ovsdb.monitor('Open_vSwitch', OVS_ENFORCER_MONITOR);
   const model = new VswitchModel(replica, new TenancyResolver(local.mapping));
-  for (const event of ['change', 'reset', 'synced'] as const) replica.on(event, () => model.invalidate());
+  // Applying limits changes QoS rows and limit columns only: the ports and their tenancy stay as built.
+  replica.on('change', (change) => {
+    if (changesPorts(change)) model.invalidate();
+  });
+  for (const event of ['reset', 'synced'] as const) replica.on(event, () => model.invalidate());
   if (config.ovn) {
     const nb = new OvsdbClient({ endpoint: config.ovn.northbound.endpoint, tls: tlsOf(config.ovn.northbound.tls), logger });
     const nbReplica = nb.monitor('OVN_Northbound', OVN_NB_MONITOR);
@@ -156,8 +161,8 @@ export async function startEnforcer(setup: EnforcerSetup, logger: Logger, overri
     maxChangesPerMinute: config.safety.max_changes_per_minute, dryRun: false, audit: metrics, logger,
   });
   const handler = new AlertHandler(setup.alerts, actions, metrics, logger);
-  const reconcileAlerts = async (): Promise<boolean> => {
-    const report = await reconciler.trigger();
+  const reconcileAlerts = async (changed: readonly ThrottleRef[]): Promise<boolean> => {
+    const report = await reconciler.reconcileScope(changed);
     return report.ready && report.failed === 0 && report.rejected === 0;
   };
   const webhook = config.webhook && setup.alerts.length > 0
@@ -203,6 +208,7 @@ export async function startEnforcer(setup: EnforcerSetup, logger: Logger, overri
       reconciler.stop();
       await reconciler.idle();
       await server.close();
+      await actions.commit();
       await closeWiring(wiring);
       audit.close();
     },

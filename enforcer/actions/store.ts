@@ -1,14 +1,24 @@
 /**
  * Active alert actions (throttles): what Alertmanager asked for, with reason, source and expiry.
- * Kept in a state file written atomically (temporary file, fsync, rename, fsync of the directory),
- * so a crash or `kill -9` at any moment leaves either the old or the new state, never a torn one;
- * after a restart the throttles and their expiries are exactly as they were.
+ * Kept in a state file written atomically (temporary file, fsync, rename over the old one), so a
+ * crash or `kill -9` at any moment leaves either the old or the new state, never a torn one;
+ * after a restart the throttles and their expiries are exactly as they were. The directory is
+ * not fsynced after the rename (one fsync per write): after a power loss the file may be one
+ * the filesystem had not yet committed the rename of, i.e. the previous state, whole; the
+ * notifications since then come again (Alertmanager repeats firing alerts; a throttle whose
+ * `resolved` was lost ends at its TTL).
+ *
+ * Changes are made in memory (the reconciler uses them at once) and written by commit(): one
+ * write per call however many alerts a notification carried, done off the event loop, and calls
+ * that arrive during a write share the next one (group commit). The webhook answers only once
+ * its commit is done, so what Alertmanager was told is on disk.
  *
  * One firing of an alert (same mapping, fingerprint and startsAt) is one action: repeats while it
  * is active are no-ops, and after its TTL ended it is not applied again (the TTL is the longest a
  * throttle lasts); a new firing (a new startsAt) is a new action.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { TelemetryError } from '../../common/errors.js';
@@ -62,6 +72,10 @@ export type FireResult = 'applied' | 'duplicate' | 'already_expired';
 export class ActionStore {
   private readonly actions = new Map<string, AlertAction>();
   private finished: Finished[] = [];
+  /** Changed since the last write began. */
+  private dirty = false;
+  /** The write in progress, and whether another must follow it. */
+  private writing: Promise<void> | null = null;
 
   /** Loads the state file if there is one (a corrupt file stops the start: throttles must not be lost silently). */
   constructor(private readonly file: string | null) {
@@ -102,7 +116,7 @@ export class ActionStore {
     if (this.actions.has(action.id)) return 'duplicate';
     if (this.finished.some((f) => f.id === action.id && f.startsAt === action.startsAt)) return 'already_expired';
     this.actions.set(action.id, action);
-    this.save();
+    this.dirty = true;
     return 'applied';
   }
 
@@ -113,7 +127,7 @@ export class ActionStore {
     if (action === null && finished.length === this.finished.length) return null;
     this.actions.delete(id);
     this.finished = finished;
-    this.save();
+    this.dirty = true;
     return action;
   }
 
@@ -127,29 +141,46 @@ export class ActionStore {
       this.finished.push({ id: a.id, startsAt: a.startsAt, endedAt: now });
     }
     this.finished = this.finished.filter((f) => f.endedAt > now - FINISHED_MS).slice(-MAX_FINISHED);
-    this.save();
+    this.dirty = true;
     return due;
   }
 
-  /** Writes the whole state to a temporary file, flushes it, renames it over the old one, flushes the directory. */
-  private save(): void {
+  /**
+   * Resolves once every change made before the call is on disk (at once when there is none). A
+   * failed write rejects, and the changes stay pending for the next commit.
+   */
+  async commit(): Promise<void> {
+    while (this.writing !== null || this.dirty) {
+      if (this.writing === null) {
+        this.dirty = false;
+        this.writing = this.save().catch((err: unknown) => {
+          this.dirty = true;
+          throw err;
+        }).finally(() => {
+          this.writing = null;
+        });
+      }
+      const write = this.writing;
+      const startedAfterUs = !this.dirty;
+      await write;
+      // That write began after our changes were made: they are on disk.
+      if (startedAfterUs) return;
+    }
+  }
+
+  /** Writes the whole state to a temporary file, flushes it to disk, renames it over the old one. */
+  private async save(): Promise<void> {
     if (this.file === null) return;
     const body = `${JSON.stringify({ format: 1, actions: [...this.actions.values()], finished: this.finished }, null, 1)}\n`;
     mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
     const tmp = `${this.file}.${process.pid}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
+    const fh = await open(tmp, 'w', 0o600);
     try {
-      writeSync(fd, body);
-      fsyncSync(fd);
+      await fh.writeFile(body);
+      await fh.datasync();
     } finally {
-      closeSync(fd);
+      await fh.close();
     }
-    renameSync(tmp, this.file);
-    const dir = openSync(dirname(this.file), 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
+    await rename(tmp, this.file);
   }
 }

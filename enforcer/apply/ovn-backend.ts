@@ -172,7 +172,7 @@ export class OvnBackend implements Backend<OvnPort, OvnChange> {
     return ovsMap([[OWNER_KEY, OWNER_VALUE], [PORT_KEY, port], [HOST_KEY, this.host]]);
   }
 
-  async plan(desired: readonly PortDesire<OvnPort>[]): Promise<Plan<OvnChange>> {
+  async plan(desired: readonly PortDesire<OvnPort>[], complete: boolean): Promise<Plan<OvnChange>> {
     const changes: OvnChange[] = [];
     const inSync = new Map<string, string>();
     const findings: Finding[] = [];
@@ -238,7 +238,7 @@ export class OvnBackend implements Backend<OvnPort, OvnChange> {
         });
       }
     }
-    changes.push(...this.garbage(claimed));
+    if (complete) changes.push(...this.garbage(claimed));
     return { changes, inSync, findings };
   }
 

@@ -13,10 +13,18 @@ import type { TransactOperation, TransactResult } from '../../collector/ovsdb/tr
 import { isPreconditionFailure } from './ovsdb-json.js';
 import { planOpenFlow, COOKIE_MASK, COOKIE_PREFIX, isOwnedMeter, type BridgeFlows, type OpenFlowChange } from './ovs-openflow.js';
 import { OvsdbPlanner, type OvsdbChange } from './ovs-ovsdb.js';
-import { vmPorts, type OvsPort, type TableView } from './ovs-rows.js';
+import { ownership, vmPorts, type OvsPort, type Ownership, type TableView } from './ovs-rows.js';
+import type { RowChange } from '../../collector/ovsdb/replica.js';
 import type { ApplyOutcome, Backend, Plan, PortDesire } from './types.js';
 
 export type OvsChange = OvsdbChange | OpenFlowChange;
+
+/** What the backend needs of the replica: its tables, whether it is live, and its changes. */
+export interface OvsView extends TableView {
+  readonly synced: boolean;
+  on(event: 'change', listener: (change: RowChange) => void): unknown;
+  on(event: 'reset', listener: () => void): unknown;
+}
 
 /** What the backend needs of the OVSDB client. */
 export interface Transactor {
@@ -30,9 +38,12 @@ export interface OpenFlowUser {
 
 export interface OvsBackendOptions {
   readonly ovsdb: Transactor;
-  /** The monitored Open_vSwitch replica. */
-  readonly view: TableView & { readonly synced: boolean };
-  /** VM interfaces with their tenancy (the collector's VswitchModel). */
+  /** The monitored Open_vSwitch replica (OVS_ENFORCER_MONITOR). */
+  readonly view: OvsView;
+  /**
+   * VM interfaces with their tenancy (the collector's VswitchModel): the same array until they
+   * change, so the ports built from it are kept until then.
+   */
   readonly interfaces: () => readonly InterfaceState[];
   readonly bridges: readonly string[];
   readonly openflow: (bridge: string) => OpenFlowUser;
@@ -56,9 +67,22 @@ export class OvsBackend implements Backend<OvsPort, OvsChange> {
   readonly name = 'ovs';
   private readonly bridges: ReadonlySet<string>;
   private readonly ovsdbPlanner = new OvsdbPlanner();
+  private ports: { readonly from: readonly InterfaceState[]; readonly ports: readonly OvsPort[] } | null = null;
+  /** The owned QoS/Queue rows and their references, until a change of QoS, Queue or Port. */
+  private owned: Ownership | null = null;
+  /** Rows changed since the last complete plan (what the planner's memos may no longer match). */
+  private changedRows = new Set<string>();
 
   constructor(private readonly opts: OvsBackendOptions) {
     this.bridges = new Set(opts.bridges);
+    opts.view.on('change', (c) => {
+      if (c.table === 'QoS' || c.table === 'Queue' || c.table === 'Port') this.owned = null;
+      this.changedRows.add(c.uuid);
+    });
+    opts.view.on('reset', () => {
+      this.owned = null;
+      this.ovsdbPlanner.forget();
+    });
   }
 
   ready(): boolean {
@@ -66,11 +90,16 @@ export class OvsBackend implements Backend<OvsPort, OvsChange> {
   }
 
   targets(): readonly OvsPort[] {
-    return vmPorts(this.opts.interfaces(), this.opts.view, this.bridges);
+    const interfaces = this.opts.interfaces();
+    if (this.ports?.from !== interfaces) this.ports = { from: interfaces, ports: vmPorts(interfaces, this.opts.view, this.bridges) };
+    return this.ports.ports;
   }
 
-  async plan(desired: readonly PortDesire<OvsPort>[]): Promise<Plan<OvsChange>> {
-    const ovsdb = this.ovsdbPlanner.plan(this.opts.view, desired);
+  async plan(desired: readonly PortDesire<OvsPort>[], complete: boolean): Promise<Plan<OvsChange>> {
+    const changed = this.changedRows;
+    const ovsdb = this.ovsdbPlanner.plan(this.opts.view, desired, complete, () => (this.owned ??= ownership(this.opts.view)), (uuid) => changed.has(uuid));
+    // A complete plan looked at every port: later changes are what the next one must look at.
+    if (complete) this.changedRows = new Set();
     const changes: OvsChange[] = [...ovsdb.changes];
     const inSync = new Map(ovsdb.inSync);
     for (const bridge of this.bridges) {
@@ -82,7 +111,7 @@ export class OvsBackend implements Backend<OvsPort, OvsChange> {
         this.opts.logger.warn({ bridge, err: describeError(err) }, 'enforcer: cannot read flows and meters; OpenFlow changes wait');
         continue;
       }
-      const part = planOpenFlow(flows, desired);
+      const part = planOpenFlow(flows, desired, complete);
       changes.push(...part.changes);
       for (const [k, v] of part.inSync) inSync.set(k, v);
     }

@@ -252,8 +252,11 @@ export interface OpenFlowDesire {
   readonly resolution: Resolution;
 }
 
-/** Plans the meters and flows of every port on one bridge, then removes owned ones nothing wants. */
-export function planOpenFlow(actual: BridgeFlows, desired: readonly OpenFlowDesire[]): OpenFlowPlanPart {
+/**
+ * Plans the meters and flows of the given ports on one bridge, then, when they are every port
+ * (`complete`), removes owned ones nothing wants.
+ */
+export function planOpenFlow(actual: BridgeFlows, desired: readonly OpenFlowDesire[], complete: boolean): OpenFlowPlanPart {
   const part: OpenFlowPlanPart = { changes: [], inSync: new Map() };
   const wantedCookies = new Set<bigint>();
   const wantedMeters = new Set<number>();
@@ -300,6 +303,7 @@ export function planOpenFlow(actual: BridgeFlows, desired: readonly OpenFlowDesi
       });
     }
   }
+  if (!complete) return part;
   const strayFlows = [...actual.flows.keys()].filter((c) => !wantedCookies.has(c));
   const strayMeters = [...actual.meters.keys()].filter((id) => !wantedMeters.has(id));
   if (strayFlows.length + strayMeters.length > 0) {

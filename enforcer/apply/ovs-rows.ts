@@ -5,6 +5,7 @@
  */
 import type { InterfaceState } from '../../common/model.js';
 import type { Row } from '../../collector/ovsdb/datum.js';
+import type { RowChange } from '../../collector/ovsdb/replica.js';
 import { getInt, getSet, getString } from '../../collector/ovsdb/row.js';
 import type { Target } from '../policy/selector.js';
 import { OWNER_KEY, OWNER_VALUE, POLICING_OWNER_KEY, PORT_KEY } from '../../common/ownership.js';
@@ -23,6 +24,26 @@ export const OVS_ENFORCER_MONITOR = {
   Queue: { columns: ['other_config', 'external_ids'] },
 } as const;
 
+/** Columns the enforcer writes and the port list does not depend on. */
+const LIMIT_COLUMNS: Readonly<Record<string, ReadonlySet<string>>> = {
+  Interface: new Set(['ingress_policing_rate', 'ingress_policing_burst']),
+  Port: new Set(['qos']),
+};
+
+/**
+ * Whether a change can alter the VM ports or their tenancy (and so the interface model must be
+ * rebuilt): not a change of QoS or Queue rows, nor one of the limit columns alone, which is what
+ * applying limits writes. Unchanged columns keep their decoded value (the replica copies the row
+ * and replaces only what a "modify" carries), so identity tells what changed.
+ */
+export function changesPorts(change: RowChange): boolean {
+  if (change.table === 'QoS' || change.table === 'Queue') return false;
+  const limits = LIMIT_COLUMNS[change.table];
+  if (limits === undefined || change.old === null || change.new === null) return true;
+  for (const column in change.new) if (!limits.has(column) && change.new[column] !== change.old[column]) return true;
+  return false;
+}
+
 /** The tables and columns the OVS backend reads. */
 export interface TableView {
   table(name: string): ReadonlyMap<string, Row>;
@@ -36,7 +57,17 @@ export interface OvsPort extends Target {
   readonly ofport: number | null;
   /** The VM's MAC (external_ids attached-mac, else the device's own). */
   readonly mac: string;
+  /** A DPDK port (vhost-user): limited towards the VM by an egress-policer QoS instead of linux-htb. */
+  readonly dpdk: boolean;
 }
+
+/**
+ * Interface types of ports ovs-vswitchd's DPDK datapath drives (netdev-dpdk), on which linux-htb
+ * does nothing and OVS's own QoS type egress-policer limits what the port sends (ovs-vswitchd.conf.db(5),
+ * QoS type egress-policer). Neutron's agent switches on the vhost-user pair
+ * (ovs_constants.OVS_DPDK_PORT_TYPES); `dpdk` (a physical DPDK port) works the same way.
+ */
+export const DPDK_TYPES: ReadonlySet<string> = new Set(['dpdk', 'dpdkvhostuser', 'dpdkvhostuserclient']);
 
 /** Interface types that are not VM ports: tunnels, patch ports, the bridge's own port. */
 const NOT_VM_PORTS = new Set(['internal', 'patch', 'vxlan', 'geneve', 'gre', 'ip6gre', 'erspan', 'ip6erspan', 'stt', 'lisp', 'gtpu', 'bareudp', 'srv6']);
@@ -62,6 +93,7 @@ export function vmPorts(interfaces: readonly InterfaceState[], view: TableView, 
       interfaceUuid: iface.uuid,
       ofport: iface.ofport,
       mac: iface.mac,
+      dpdk: DPDK_TYPES.has(iface.type),
     });
   }
   return out;

@@ -6,16 +6,19 @@
 import type { Resolution } from '../policy/resolve.js';
 import type { Target } from '../policy/selector.js';
 
-export type Mechanism =
-  | 'ingress_policing'
-  | 'htb'
-  | 'egress_meter'
-  | 'ingress_meter'
-  | 'dscp'
-  | 'set_queue_flow'
-  | 'ovn_qos_from_lport'
-  | 'ovn_qos_to_lport'
-  | 'garbage';
+export const MECHANISMS = [
+  'ingress_policing',
+  'htb',
+  'egress_policer',
+  'egress_meter',
+  'ingress_meter',
+  'dscp',
+  'ovn_qos_from_lport',
+  'ovn_qos_to_lport',
+  'garbage',
+] as const;
+
+export type Mechanism = (typeof MECHANISMS)[number];
 
 /** The state of one mechanism as the audit log shows it (null: nothing set). */
 export type StateJson = Readonly<Record<string, unknown>> | null;
@@ -69,8 +72,12 @@ export interface Backend<P extends Target = Target, C extends Change = Change> {
   ready(): boolean;
   /** The VM ports policies can select. */
   targets(): readonly P[];
-  /** Reads what is (OVSDB replica, OpenFlow dumps) and works out the changes. */
-  plan(desired: readonly PortDesire<P>[]): Promise<Plan<C>>;
+  /**
+   * Reads what is (OVSDB replica, OpenFlow dumps) and works out the changes. `complete`: the
+   * desires cover every target, so owned state nothing asks for may be collected (never when
+   * only some ports are reconciled).
+   */
+  plan(desired: readonly PortDesire<P>[], complete: boolean): Promise<Plan<C>>;
   apply(changes: readonly C[]): Promise<ApplyOutcome[]>;
 }
 

@@ -10,6 +10,7 @@ import type { ActionStore, AlertAction } from '../actions/store.js';
 import type { AuditSink } from '../audit/audit-log.js';
 import type { CompiledAlertMapping } from '../policy/compile.js';
 import { describeLimits } from '../policy/limits.js';
+import type { ThrottleRef } from '../policy/resolve.js';
 import type { WebhookAlert, WebhookPayload } from './payload.js';
 
 export type AlertDecision = 'throttle' | 'duplicate' | 'already_expired' | 'restore' | 'not_active' | 'ignored';
@@ -21,6 +22,14 @@ export interface AlertOutcome {
   readonly decision: AlertDecision;
   readonly mapping?: string;
   readonly reason?: string;
+}
+
+export interface HandledNotification {
+  readonly outcomes: AlertOutcome[];
+  /** The alert actions that started or ended: the ports they name need a reconcile. */
+  readonly changed: readonly ThrottleRef[];
+  /** Resolves once the action store holds this notification on disk. */
+  readonly saved: Promise<void>;
 }
 
 type Match = { readonly mapping: CompiledAlertMapping; readonly value: string } | { readonly mapping: null; readonly reason: string };
@@ -55,15 +64,19 @@ export class AlertHandler {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Records what each alert means; returns the outcomes (the caller reconciles when one changed something). */
-  handle(payload: WebhookPayload): AlertOutcome[] {
+  /**
+   * Records what each alert means: the outcomes, the actions that changed (the caller reconciles
+   * their ports) and the one write of the store that covers the whole notification.
+   */
+  handle(payload: WebhookPayload): HandledNotification {
     const source = `alertmanager receiver=${payload.receiver}${payload.externalURL ? ` ${payload.externalURL}` : ''}`;
-    const outcomes = payload.alerts.map((alert) => this.handleOne(alert, source));
+    const changed: ThrottleRef[] = [];
+    const outcomes = payload.alerts.map((alert) => this.handleOne(alert, source, changed));
     this.audit.flush();
-    return outcomes;
+    return { outcomes, changed, saved: this.store.commit() };
   }
 
-  private handleOne(alert: WebhookAlert, source: string): AlertOutcome {
+  private handleOne(alert: WebhookAlert, source: string, changed: ThrottleRef[]): AlertOutcome {
     const alertname = alert.labels.alertname ?? '';
     const base = { alertname, fingerprint: alert.fingerprint, status: alert.status };
     const why = { alertname, fingerprint: alert.fingerprint, status: alert.status, startsAt: alert.startsAt, source };
@@ -79,6 +92,7 @@ export class AlertHandler {
     const who = `alert:${mapping.name}`;
     if (alert.status === 'resolved') {
       const ended = this.store.resolve(id);
+      if (ended) changed.push(ended);
       this.audit.record({ who, action: 'restore', result: ended ? 'ok' : 'duplicate', what, why: { ...why, reason: ended ? 'alert resolved' : 'no active throttle for this alert' }, before: ended ? describeLimits(ended.limits) : null, after: null });
       return { ...base, decision: ended ? 'restore' : 'not_active', mapping: mapping.name };
     }
@@ -90,6 +104,7 @@ export class AlertHandler {
       appliedAt, expiresAt: appliedAt + mapping.ttlSeconds * 1000,
     };
     const result = this.store.fire(action);
+    if (result === 'applied') changed.push(action);
     const active = this.store.get(id);
     this.audit.record({
       who, action: 'throttle', result: result === 'applied' ? 'ok' : 'duplicate', what,

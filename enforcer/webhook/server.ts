@@ -13,7 +13,8 @@ import { describeError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import { SampledLog } from '../../common/log.js';
 import { closeHttp, createWebServer, listenHttp } from '../../common/web-server.js';
-import type { AlertHandler, AlertOutcome } from './alerts.js';
+import type { ThrottleRef } from '../policy/resolve.js';
+import type { AlertHandler } from './alerts.js';
 import type { WebhookAuth } from './auth.js';
 import { parsePayload } from './payload.js';
 
@@ -26,8 +27,11 @@ export interface EnforcerServerOptions {
   readonly webhook?: {
     readonly auth: WebhookAuth;
     readonly handler: AlertHandler;
-    /** Makes OVS match the new alert actions; resolves when the reconcile that follows is done, true if it applied everything. */
-    readonly reconcile: () => Promise<boolean>;
+    /**
+     * Makes the ports these alert actions name match them; resolves when that reconcile is done,
+     * true if it applied everything.
+     */
+    readonly reconcile: (changed: readonly ThrottleRef[]) => Promise<boolean>;
   };
   readonly metrics: () => Promise<{ body: Buffer; contentType: string }>;
   readonly healthy: () => boolean;
@@ -114,14 +118,15 @@ export class EnforcerServer {
       this.warn.warn('webhook-400', { remote: req.socket.remoteAddress, error: parsed.error }, 'enforcer: malformed webhook payload');
       return send(res, 400, { status: 'error', error: parsed.error });
     }
-    const outcomes: AlertOutcome[] = hook.handler.handle(parsed.payload);
-    const changed = outcomes.some((o) => o.decision === 'throttle' || o.decision === 'restore');
-    let reconciled = !changed;
-    if (changed) {
-      // Answer once OVS matches (or after a bound: the action is stored and will be applied anyway;
-    // `reconciled: false` says OVS does not match yet, e.g. while OVSDB is unreachable).
-      reconciled = await Promise.race([hook.reconcile(), new Promise<boolean>((r) => setTimeout(() => r(false), RECONCILE_WAIT_MS).unref())]);
-    }
+    const { outcomes, changed, saved } = hook.handler.handle(parsed.payload);
+    // Answer once OVS matches (or after a bound: the action is stored and will be applied anyway;
+    // `reconciled: false` says OVS does not match yet, e.g. while OVSDB is unreachable), and once
+    // the actions are on disk (written while the reconcile runs). A failed write is a 500:
+    // Alertmanager sends the notification again.
+    const reconcile = changed.length === 0
+      ? Promise.resolve(true)
+      : Promise.race([hook.reconcile(changed), new Promise<boolean>((r) => setTimeout(() => r(false), RECONCILE_WAIT_MS).unref())]);
+    const [reconciled] = await Promise.all([reconcile, saved]);
     send(res, 200, { status: 'ok', reconciled, alerts: outcomes });
   }
 

@@ -39,7 +39,7 @@ describe('enforcer OVS mechanisms', () => {
   const planFor = async (limitsByPort: Map<string, LimitsIn>): Promise<Plan<OvsChange>> => {
     ports = [...sb.backend.targets()];
     const desired: PortDesire<OvsPort>[] = ports.map((port) => ({ port, resolution: resolution(limitsByPort.get(port.port) ?? null) }));
-    return sb.backend.plan(desired);
+    return sb.backend.plan(desired, true);
   };
 
   const settle = async (): Promise<void> => {

@@ -33,7 +33,7 @@ describe('enforcer on ML2/OVN: northbound QoS rows', () => {
 
   const planApply = async (limits: Map<string, Parameters<typeof resolution>[0]>) => {
     const desired: PortDesire<OvnPort>[] = backend.targets().map((port) => ({ port, resolution: resolution(limits.get(port.lsp) ?? null) }));
-    const plan = await backend.plan(desired);
+    const plan = await backend.plan(desired, true);
     const outcomes = await backend.apply(plan.changes);
     // Wait for the replica to see our own writes before the next plan.
     await new Promise((r) => setTimeout(r, 100));

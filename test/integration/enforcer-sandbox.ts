@@ -10,7 +10,7 @@ import { VswitchModel } from '../../collector/ovs/model.js';
 import { TenancyMapping } from '../../collector/tenancy/mapping-file.js';
 import { TenancyResolver } from '../../collector/tenancy/resolver.js';
 import { OvsBackend } from '../../enforcer/apply/ovs-backend.js';
-import { OVS_ENFORCER_MONITOR } from '../../enforcer/apply/ovs-rows.js';
+import { changesPorts, OVS_ENFORCER_MONITOR } from '../../enforcer/apply/ovs-rows.js';
 import { compileLimits } from '../../enforcer/policy/limits.js';
 import type { Resolution } from '../../enforcer/policy/resolve.js';
 import type { z } from 'zod';
@@ -76,7 +76,10 @@ export async function startOvsSandbox(count: number): Promise<OvsSandbox> {
     const replica = client.monitor('Open_vSwitch', OVS_ENFORCER_MONITOR);
     const mapping = TenancyMapping.fromInput({ networks: [{ id: NETWORK, project_id: PROJECT, name: 'sandbox-net' }] });
     const model = new VswitchModel(replica, new TenancyResolver(mapping));
-    for (const event of ['change', 'reset', 'synced'] as const) replica.on(event, () => model.invalidate());
+    replica.on('change', (change) => {
+      if (changesPorts(change)) model.invalidate();
+    });
+    for (const event of ['reset', 'synced'] as const) replica.on(event, () => model.invalidate());
     const session = new OpenFlowSession({ target: ovs.mgmt('br-int') });
     client.start();
     const backend = new OvsBackend({

@@ -193,6 +193,7 @@ describe('reconciler', () => {
     const file = join(dir, 'state.json');
     const store = new ActionStore(file);
     store.fire(throttle('t1', { egress: { kbps: 2000, burstKb: 1600, mechanism: 'policing' } }, clock + 5000));
+    await store.commit();
     const { reconciler, metrics } = make(backend, { store });
     await reconciler.runOnce();
     expect([...backend.state]).toEqual([['br-int/tap1', 2000], ['br-int/tap2', 10_000]]);
