@@ -334,6 +334,8 @@ export class Reconciler<P extends Target, C extends Change> {
     if (scoped === null) {
       const staticInUse = new Set(desired.map((d) => d.resolution.policy).filter((p): p is string => p !== null));
       this.opts.audit.reconciled(this.now(), this.now() - started, staticInUse.size, throttles.length, skipped);
+    } else {
+      this.opts.audit.alertActions(throttles.length);
     }
     this.opts.audit.flush();
     return { ready: true, applied: toApply.length - failed, failed, repaired, rejected, planned: plan.changes };

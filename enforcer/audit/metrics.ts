@@ -43,6 +43,11 @@ export class EnforcerMetrics implements MetricCollector, AuditSink {
     this.skipped = new Map(skipped);
   }
 
+  /** The active alert actions (a scoped run, which does not count static policies, says this much). */
+  alertActions(count: number): void {
+    this.alertActive = count;
+  }
+
   setUp(up: boolean): void {
     this.isUp = up;
   }

@@ -83,7 +83,7 @@ describe('enforcer OVS mechanisms', () => {
     ].sort());
     // The port Neutron limits is reported, once per mechanism, and left alone.
     expect(plan.findings.map((f) => `${f.key}: ${f.reason}`).sort()).toEqual([
-      `br-int/${vm2.port}#htb: the port has a QoS the enforcer does not own (Neutron marks its own with external_ids id/_type): not changed`,
+      `br-int/${vm2.port}#htb: the port has a QoS the enforcer does not own (Neutron marks its own with external_ids id): not changed`,
       `br-int/${vm2.port}#ingress_policing: ingress policing set by someone else (no enforcer marker): not changed`,
     ]);
     const outcomes = await sb.backend.apply(plan.changes);

@@ -220,6 +220,26 @@ describe('reconciler', () => {
     reconciler.stop();
   });
 
+  it('an alert reconciles only the ports its action names; the others keep their drift memory for the next full run', async () => {
+    const backend = new FakeBackend([port(1), port(2)]);
+    const store = new ActionStore(null);
+    const { reconciler, metrics } = make(backend, { store });
+    await reconciler.runOnce();
+    backend.state.set('br-int/tap2', 1);
+    const hot = throttle('t1', { egress: { kbps: 2000, burstKb: 1600, mechanism: 'policing' } });
+    store.fire(hot);
+    const report = await reconciler.reconcileScope([hot]);
+    expect(report.planned.map((c) => c.key)).toEqual(['br-int/tap1#ingress_policing']);
+    expect([...backend.state]).toEqual([['br-int/tap1', 2000], ['br-int/tap2', 1]]);
+    const text: string[] = [];
+    metrics.collect({ add: (spec, labels, value) => text.push(`${spec.name}{${labels.join(',')}} ${value}`) });
+    expect(text).toContain('ovs_enforcer_policies_active{alert} 1');
+    // The full run that follows sees port 2's change as drift: what was in place before is remembered.
+    expect(await reconciler.runOnce()).toMatchObject({ applied: 1, repaired: 1 });
+    expect(backend.state.get('br-int/tap2')).toBe(10_000);
+    reconciler.stop();
+  });
+
   function throttle(id: string, limits: AlertAction['limits'], expiresAt = clock + 60_000): AlertAction {
     return {
       id, mapping: 'hot', alertname: 'PortBandwidthHigh', fingerprint: id, startsAt: '2026-01-01T00:00:00Z', labels: {}, reason: 'test', source: 'test',
