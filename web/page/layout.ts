@@ -39,7 +39,7 @@ export const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '
 const CELL = 70;
 const ROW = 64;
 const GROUP_GAP = 70;
-const BRIDGE_GAP = 160;
+const BRIDGE_GAP = 110;
 
 export const bridgeId = (name: string): string => `b:${name}`;
 export const portId = (p: TopologyPort): string => `p:${p.id}`;

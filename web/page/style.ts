@@ -8,7 +8,7 @@ import type cytoscape from 'cytoscape';
 export const GRAPH_STYLE: cytoscape.StylesheetJson = [
   {
     selector: 'node',
-    style: { label: 'data(label)', 'font-size': 9, 'text-wrap': 'wrap', 'min-zoomed-font-size': 7, color: '#222' },
+    style: { label: 'data(label)', 'font-size': 10, 'text-wrap': 'wrap', 'min-zoomed-font-size': 7, color: '#222' },
   },
   {
     selector: 'node.bridge',

@@ -66,7 +66,7 @@ function renderLegend(t: Topology): void {
 
 function renderStatus(t: Topology, note = ''): void {
   const when = new Date(t.generatedAtMs).toLocaleTimeString();
-  const ovs = t.connected ? `OVS ${t.host.ovsVersion}` : 'not connected to OVSDB (last known state)';
+  const ovs = t.connected ? `connected to OVSDB${t.host.ovsVersion ? `, OVS ${t.host.ovsVersion}` : ''}` : 'not connected to OVSDB (last known state)';
   statusLine.textContent = `${ovs} · system-id ${t.host.systemId || '—'} · ${t.bridges.length} bridges, ${t.ports.length} ports · ${when}${note}`;
   statusLine.className = t.connected ? 'ok' : 'bad';
 }
@@ -139,6 +139,8 @@ function draw(t: Topology): void {
       autoungrabify: true,
     });
     addElements(cy, elements);
+    // For the browser test and for poking at the graph from the console.
+    (window as Window & { topologyGraph?: cytoscape.Core }).topologyGraph = cy;
     cy.on('tap', 'node.port', (event) => select(String(event.target.data('id')).slice(2)));
     // The test and the bench read these: first drawing done, and how long it took.
     requestAnimationFrame(() => {
