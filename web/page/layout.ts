@@ -36,8 +36,8 @@ export type GraphElement = GraphNode | GraphEdge;
 /** Colour-blind-safe palette (Okabe-Ito, then Tol's muted); networks past its end reuse it. */
 export const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#882255', '#44aa99', '#999933', '#332288'];
 
-const CELL = 70;
-const ROW = 64;
+const CELL = 110;
+const ROW = 60;
 const GROUP_GAP = 70;
 const BRIDGE_GAP = 110;
 
