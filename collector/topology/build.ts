@@ -5,13 +5,13 @@
  * segments changed (both hand out a new array then); rates are laid over it on every call.
  */
 import { isTenantInterface, UNKNOWN, type InterfaceState } from '../../common/model.js';
-import { OWNER_KEY, OWNER_VALUE, POLICING_OWNER_KEY } from '../../common/ownership.js';
 import type { Row } from '../ovsdb/datum.js';
-import { getInt, getSet, getString, getStringMap } from '../ovsdb/row.js';
+import { policingOf, portQosOf } from '../explain/qos.js';
+import { getSet, getString, getStringMap } from '../ovsdb/row.js';
 import type { TableView } from '../ovs/model.js';
 import type { InterfaceRates } from '../ovs/rates.js';
 import type { Segment } from '../tenancy/segments.js';
-import type { PortKind, PortRates, Throttle, ThrottleOwner, Topology, TopologyBridge, TopologyNetwork, TopologyPort } from './types.js';
+import type { PortKind, PortRates, Throttle, Topology, TopologyBridge, TopologyNetwork, TopologyPort } from './types.js';
 
 /** What the builder reads; cli/collect.ts passes the live sources. */
 export interface TopologySources {
@@ -50,46 +50,26 @@ function kindOf(iface: InterfaceState): PortKind {
   return iface.type === 'internal' ? 'internal' : 'other';
 }
 
-function ownerOf(row: Row): ThrottleOwner {
-  const ids = getStringMap(row, 'external_ids');
-  if (ids.get(OWNER_KEY) === OWNER_VALUE) return 'enforcer';
-  // Neutron's QoS rows carry its id and _type (neutron/agent/common/ovs_lib.py).
-  return ids.has('_type') || ids.has('id') ? 'neutron' : 'other';
-}
-
-/** A max-rate in bit/s from other_config, or null. */
-function maxRate(row: Row): number | null {
-  const text = getStringMap(row, 'other_config').get('max-rate');
+/** A max-rate in bit/s from an other_config, or null. */
+function maxRate(otherConfig: Readonly<Record<string, string>>): number | null {
+  const text = otherConfig['max-rate'];
   return text !== undefined && /^\d+$/.test(text) ? Number(text) : null;
 }
 
-function qosThrottle(view: TableView, uuid: string): Throttle | null {
-  const row = view.table('QoS').get(uuid);
-  if (row === undefined) return null;
-  let limit = maxRate(row);
-  const queues = row.queues;
-  if (queues instanceof Map) {
-    for (const queueUuid of queues.values()) {
-      const queue = typeof queueUuid === 'string' ? view.table('Queue').get(queueUuid) : undefined;
-      const rate = queue === undefined ? null : maxRate(queue);
-      if (rate !== null && (limit === null || rate < limit)) limit = rate;
-    }
-  }
-  return { kind: 'qos', owner: ownerOf(row), maxBitsPerSecond: limit, qosType: getString(row, 'type') ?? '' };
-}
-
+/** The limits on a port, read as `explain` reads them (collector/explain/qos.ts), in short. */
 function throttlesOf(view: TableView, ifaceRow: Row | undefined, portRow: Row | undefined): Throttle[] {
   const out: Throttle[] = [];
-  const policing = ifaceRow === undefined ? null : getInt(ifaceRow, 'ingress_policing_rate');
-  if (ifaceRow !== undefined && policing !== null && policing > 0) {
-    // The enforcer marks the Interface (a row it does not own) with its own key.
-    const owned = getStringMap(ifaceRow, 'external_ids').get(POLICING_OWNER_KEY) === OWNER_VALUE;
-    out.push({ kind: 'policing', owner: owned ? 'enforcer' : 'other', maxBitsPerSecond: policing * 1000, qosType: '' });
-  }
-  const qos = portRow === undefined ? [] : getSet(portRow, 'qos');
-  if (qos.length === 1 && typeof qos[0] === 'string') {
-    const throttle = qosThrottle(view, qos[0]);
-    if (throttle !== null) out.push(throttle);
+  const policing = ifaceRow === undefined ? null : policingOf(ifaceRow);
+  if (policing !== null) out.push({ kind: 'policing', owner: policing.owner, maxBitsPerSecond: policing.rateKbps * 1000, qosType: '' });
+  const qos = portRow === undefined ? null : portQosOf(portRow, view);
+  if (qos !== null) {
+    // The QoS's own max-rate or its queues', whichever is lowest.
+    let limit = maxRate(qos.otherConfig);
+    for (const queue of qos.queues) {
+      const rate = maxRate(queue.otherConfig);
+      if (rate !== null && (limit === null || rate < limit)) limit = rate;
+    }
+    out.push({ kind: 'qos', owner: qos.owner, maxBitsPerSecond: limit, qosType: qos.type });
   }
   return out;
 }

@@ -21,8 +21,8 @@ function tables(): { view: TableView; t: Record<string, Map<string, Row>> } {
       ['b2', { name: 'br-tun', ports: ['p5', 'p6'], datapath_type: 'netdev' }],
     ]),
     Port: new Map<string, Row>([
-      ['p1', { name: 'tapvm1', interfaces: ['i1'], tag: 1, other_config: ids(['net_uuid', NET_A], ['segmentation_id', '1001'], ['network_type', 'vxlan']), qos: ['q1'] }],
-      ['p2', { name: 'tapvm2', interfaces: ['i2'], tag: 2, other_config: ids(['net_uuid', NET_B]), qos: ['q2'] }],
+      ['p1', { name: 'tapvm1', interfaces: ['i1'], tag: 1, other_config: ids(['net_uuid', NET_A], ['segmentation_id', '1001'], ['network_type', 'vxlan']), qos: ['9a0b1c2d-0000-4000-8000-000000000001'] }],
+      ['p2', { name: 'tapvm2', interfaces: ['i2'], tag: 2, other_config: ids(['net_uuid', NET_B]), qos: ['9a0b1c2d-0000-4000-8000-000000000002'] }],
       ['p3', { name: 'tapdhcp', interfaces: ['i3'], tag: 1, other_config: ids(['net_uuid', NET_A]), qos: [] }],
       ['p4', { name: 'patch-tun', interfaces: ['i4'], tag: null, other_config: new Map(), qos: [] }],
       ['p5', { name: 'patch-int', interfaces: ['i5'], tag: null, other_config: new Map(), qos: [] }],
@@ -41,8 +41,8 @@ function tables(): { view: TableView; t: Record<string, Map<string, Row>> } {
         options: ids(['remote_ip', '172.31.255.2'], ['local_ip', '172.31.255.1'], ['key', 'flow']) }],
     ]),
     QoS: new Map<string, Row>([
-      ['q1', { type: 'linux-htb', other_config: ids(['max-rate', '20000000']), queues: new Map([[0, 'u1']]), external_ids: ids([OWNER_KEY, OWNER_VALUE]) }],
-      ['q2', { type: 'linux-htb', other_config: new Map(), queues: new Map([[0, 'u2']]), external_ids: ids(['id', 'neutron-qos'], ['_type', 'egress']) }],
+      ['9a0b1c2d-0000-4000-8000-000000000001', { type: 'linux-htb', other_config: ids(['max-rate', '20000000']), queues: new Map([[0, 'u1']]), external_ids: ids([OWNER_KEY, OWNER_VALUE]) }],
+      ['9a0b1c2d-0000-4000-8000-000000000002', { type: 'linux-htb', other_config: new Map(), queues: new Map([[0, 'u2']]), external_ids: ids(['id', 'neutron-qos'], ['_type', 'egress']) }],
     ]),
     Queue: new Map<string, Row>([
       ['u1', { other_config: ids(['max-rate', '15000000']), external_ids: new Map() }],
@@ -122,8 +122,8 @@ describe('TopologyBuilder', () => {
   it('survives rows with missing or odd columns', () => {
     const { model, t, topology } = builder();
     t.Interface.set('i6', { name: 'vxlan-ac1fff02', type: 'vxlan' });
-    t.QoS.set('q1', { type: 'linux-htb', other_config: new Map([['max-rate', 'fast']]), queues: new Map([[0, 'missing']]) });
-    t.Port.set('p2', { name: 'tapvm2', interfaces: ['i2'], qos: ['gone'] });
+    t.QoS.set('9a0b1c2d-0000-4000-8000-000000000001', { type: 'linux-htb', other_config: new Map([['max-rate', 'fast']]), queues: new Map([[0, 'missing']]) });
+    t.Port.set('p2', { name: 'tapvm2', interfaces: ['i2'], qos: ['9a0b1c2d-0000-4000-8000-00000000dead'] });
     model.invalidate();
     const byName = new Map(topology.build().ports.map((p) => [p.name, p]));
     expect(byName.get('vxlan-ac1fff02')).toMatchObject({ remoteIp: null, localIp: null, tunnelKey: null });
