@@ -31,7 +31,9 @@ interface DrawnNode {
   readonly id: string;
   readonly role: string;
   readonly label: string;
-  readonly parent: string | null;
+  /** A port's network box, or null. */
+  readonly group: string | null;
+  readonly bridge: string | null;
   readonly port: string | null;
   readonly color: string | null;
   readonly classes: readonly string[];
@@ -52,7 +54,8 @@ function drawnNodes(page: Page): Promise<DrawnNode[]> {
       id: n.id(),
       role: String(n.data('role')),
       label: String(n.data('label')),
-      parent: (n.data('parent') as string | undefined) ?? null,
+      group: (n.data('group') as string | undefined) ?? null,
+      bridge: (n.data('bridge') as string | undefined) ?? null,
       port: (n.data('port') as string | undefined) ?? null,
       color: (n.data('color') as string | undefined) ?? null,
       classes: n.classes(),
@@ -137,9 +140,10 @@ describe('topology page in Chromium on the lab', () => {
     const colorOf = new Map<string, string>();
     for (const vm of localVms()) {
       const node = nodes.find((n) => n.port === vm.interface)!;
-      expect(node.parent).toBe(`n:br-int:${vm.network_id}`);
+      expect(node.group).toBe(`n:br-int:${vm.network_id}`);
+      expect(node.bridge).toBe('br-int');
       expect(node.classes).toContain('vm');
-      const group = nodes.find((n) => n.id === node.parent)!;
+      const group = nodes.find((n) => n.id === node.group)!;
       expect(group.label).toContain(vm.network_name);
       expect(group.label).toContain(`VNI ${vm.vni}`);
       expect(group.label).toContain(`local VLAN ${vm.vlan}`);
@@ -151,7 +155,7 @@ describe('topology page in Chromium on the lab', () => {
     // The tunnel to compute-2 and its remote end, the patch between br-int and br-tun.
     const remote = lab.hosts[1].tunnel_ip;
     expect(nodes.some((n) => n.role === 'remote' && n.label === `remote ${remote}`)).toBe(true);
-    expect(nodes.filter((n) => n.classes.includes('patch') && (n.parent === 'b:br-int' || n.parent === 'b:br-tun')).length).toBeGreaterThanOrEqual(2);
+    expect(nodes.filter((n) => n.classes.includes('patch') && (n.bridge === 'br-int' || n.bridge === 'br-tun')).length).toBeGreaterThanOrEqual(2);
     const legend = await page.textContent('#legend');
     for (const network of lab.networks) expect(legend).toContain(network.name);
   });

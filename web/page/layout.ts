@@ -1,10 +1,13 @@
 /**
  * The topology document as graph elements with fixed positions (cytoscape's "preset" layout):
  * one column per bridge (integration bridges first, then the others in patch order), inside it
- * the bridge's infrastructure ports (patch, tunnel, internal) on top and one compound node per
- * tenant network holding its ports in a grid, and the tunnels' remote hosts in a last column.
+ * the bridge's infrastructure ports (patch, tunnel, internal) on top and one box per tenant
+ * network holding its ports in a grid, and the tunnels' remote hosts in a last column.
  * Computed here rather than by a force-directed layout: it costs O(ports) and reads the same
- * on every refresh, with 5 ports or 500. Pure (no DOM): unit-tested in Node.
+ * on every refresh, with 5 ports or 500. Bridges and networks are boxes sized here and drawn
+ * under their ports, not cytoscape compound nodes: with 500 ports, compound nodes (whose bounds
+ * cytoscape keeps recomputing from their children) took the first drawing from ~0.4 s to over
+ * 1 s (bench/topology.ts). Pure (no DOM): unit-tested in Node.
  */
 import type { Topology, TopologyNetwork, TopologyPort } from '../../collector/topology/types.js';
 
@@ -12,10 +15,15 @@ export interface GraphNode {
   readonly group: 'nodes';
   readonly data: {
     readonly id: string;
-    readonly parent?: string;
+    /** Ports: the id of their network's box, and their bridge. */
+    readonly group?: string;
+    readonly bridge?: string;
     readonly label: string;
     /** bridge | network | port | remote */
     readonly role: string;
+    /** Boxes (bridges, networks): their size. */
+    readonly width?: number;
+    readonly height?: number;
     readonly kind?: string;
     readonly color?: string;
     /** The port's interface name (what /api/explain takes). */
@@ -112,6 +120,40 @@ export function portAppearance(p: TopologyPort): { label: string; classes: strin
 /** Columns for a grid of n cells, about three times wider than tall. */
 const columnsFor = (n: number): number => Math.max(1, Math.ceil(Math.sqrt(n * 3)));
 
+interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+const EMPTY_BOX: Box = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
+
+function grow(box: Box, other: Box, pad: number): void {
+  box.x0 = Math.min(box.x0, other.x0 - pad);
+  box.y0 = Math.min(box.y0, other.y0 - pad);
+  box.x1 = Math.max(box.x1, other.x1 + pad);
+  box.y1 = Math.max(box.y1, other.y1 + pad);
+}
+
+/** A group's background: a plain node drawn under its ports (see the module comment on why not a compound node). */
+function boxNode(id: string, role: 'bridge' | 'network', label: string, box: Box, color?: string): GraphNode {
+  return {
+    group: 'nodes',
+    data: { id, label, role, color, width: box.x1 - box.x0, height: box.y1 - box.y0 },
+    position: { x: (box.x0 + box.x1) / 2, y: (box.y0 + box.y1) / 2 },
+    classes: role,
+  };
+}
+
+/** Lays out `ports` in a grid from (x, y); returns the cells' extent with room for the labels. */
+function placeGrid(ports: readonly TopologyPort[], x: number, y: number, cell: number, place: (p: TopologyPort, x: number, y: number) => void): Box {
+  const columns = columnsFor(ports.length);
+  ports.forEach((p, i) => place(p, x + (i % columns) * cell, y + Math.floor(i / columns) * ROW));
+  const rows = Math.ceil(ports.length / columns);
+  return { x0: x - cell / 2, y0: y - 20, x1: x + (Math.min(columns, ports.length) - 1) * cell + cell / 2, y1: y + (rows - 1) * ROW + 40 };
+}
+
 export function layoutTopology(topology: Topology): GraphElement[] {
   const colors = networkColors(topology);
   const byBridge = new Map<string, TopologyPort[]>();
@@ -120,6 +162,8 @@ export function layoutTopology(topology: Topology): GraphElement[] {
     list.push(p);
     byBridge.set(p.bridge, list);
   }
+  const bridgeBoxes: GraphNode[] = [];
+  const networkBoxes: GraphNode[] = [];
   const elements: GraphElement[] = [];
   const byName = new Map<string, TopologyPort>();
   for (const p of topology.ports) byName.set(`${p.bridge}\u0000${p.name}`, p);
@@ -127,7 +171,6 @@ export function layoutTopology(topology: Topology): GraphElement[] {
   const remotes = new Map<string, TopologyPort[]>();
   for (const bridge of bridgeOrder(topology)) {
     const ports = byBridge.get(bridge) ?? [];
-    elements.push({ group: 'nodes', data: { id: bridgeId(bridge), label: bridge, role: 'bridge' }, classes: 'bridge' });
     const infra = ports.filter((p) => p.networkId === null);
     const grouped = new Map<string, TopologyPort[]>();
     for (const p of ports) {
@@ -136,28 +179,26 @@ export function layoutTopology(topology: Topology): GraphElement[] {
       list.push(p);
       grouped.set(p.networkId, list);
     }
+    const bridgeBox: Box = { ...EMPTY_BOX, x0: x - CELL / 2, y0: -40, x1: x + CELL / 2, y1: 40 };
     let y = 0;
-    let width = CELL;
-    const infraColumns = columnsFor(infra.length);
-    infra.forEach((p, i) => {
-      elements.push(portNode(p, bridgeId(bridge), undefined, x + (i % infraColumns) * CELL * 1.6, y + Math.floor(i / infraColumns) * ROW));
-      if (p.kind === 'tunnel' && p.remoteIp !== null) remotes.set(p.remoteIp, [...(remotes.get(p.remoteIp) ?? []), p]);
-    });
     if (infra.length > 0) {
-      y += Math.ceil(infra.length / infraColumns) * ROW + GROUP_GAP;
-      width = Math.max(width, infraColumns * CELL * 1.6);
+      const extent = placeGrid(infra, x, y, CELL * 1.6, (p, px, py) => elements.push(portNode(p, null, undefined, px, py)));
+      for (const p of infra) if (p.kind === 'tunnel' && p.remoteIp !== null) remotes.set(p.remoteIp, [...(remotes.get(p.remoteIp) ?? []), p]);
+      grow(bridgeBox, extent, 20);
+      y = extent.y1 + GROUP_GAP;
     }
     for (const n of topology.networks) {
       const members = grouped.get(n.id);
       if (members === undefined) continue;
-      const parent = networkNodeId(bridge, n.id);
-      elements.push({ group: 'nodes', data: { id: parent, parent: bridgeId(bridge), label: networkLabel(n), role: 'network', color: colors.get(n.id) }, classes: 'network' });
-      const columns = columnsFor(members.length);
-      members.forEach((p, i) => elements.push(portNode(p, parent, colors.get(n.id), x + (i % columns) * CELL, y + Math.floor(i / columns) * ROW)));
-      y += Math.ceil(members.length / columns) * ROW + GROUP_GAP;
-      width = Math.max(width, columns * CELL);
+      const group = networkNodeId(bridge, n.id);
+      const color = colors.get(n.id);
+      const extent = placeGrid(members, x, y, CELL, (p, px, py) => elements.push(portNode(p, group, color, px, py)));
+      networkBoxes.push(boxNode(group, 'network', networkLabel(n), extent, color));
+      grow(bridgeBox, extent, 30);
+      y = extent.y1 + GROUP_GAP;
     }
-    x += width + BRIDGE_GAP;
+    bridgeBoxes.push(boxNode(bridgeId(bridge), 'bridge', bridge, bridgeBox));
+    x = bridgeBox.x1 + BRIDGE_GAP + CELL / 2;
   }
   let ry = 0;
   for (const [ip, tunnels] of remotes) {
@@ -174,14 +215,15 @@ export function layoutTopology(topology: Topology): GraphElement[] {
     if (peer === undefined || peer.id < p.id) continue;
     elements.push({ group: 'edges', data: { id: `l:${p.id}`, source: portId(p), target: portId(peer), label: 'patch' }, classes: 'patch' });
   }
-  return elements;
+  // Boxes first: they are drawn under the ports and links.
+  return [...bridgeBoxes, ...networkBoxes, ...elements];
 }
 
-function portNode(p: TopologyPort, parent: string, color: string | undefined, x: number, y: number): GraphNode {
+function portNode(p: TopologyPort, group: string | null, color: string | undefined, x: number, y: number): GraphNode {
   const { label, classes } = portAppearance(p);
   return {
     group: 'nodes',
-    data: { id: portId(p), parent, label, role: 'port', kind: p.kind, color: color ?? '#888', port: p.name },
+    data: { id: portId(p), group: group ?? undefined, bridge: p.bridge, label, role: 'port', kind: p.kind, color: color ?? '#888', port: p.name },
     position: { x, y },
     classes: `port ${classes}`,
   };

@@ -1,5 +1,5 @@
 /**
- * The graph's look: bridges and networks as compound boxes (networks in their colour), ports
+ * The graph's look: bridges and networks as boxes under their ports (networks in their colour), ports
  * shaped by kind and filled with their network's colour, drops as a red (dropping now) or orange
  * (dropped before) border, limits as a purple outline, links down faded.
  */
@@ -8,21 +8,20 @@ import type cytoscape from 'cytoscape';
 export const GRAPH_STYLE: cytoscape.StylesheetJson = [
   {
     selector: 'node',
-    style: { label: 'data(label)', 'font-size': 10, 'text-wrap': 'wrap', 'min-zoomed-font-size': 7, color: '#222' },
+    style: { label: 'data(label)', 'font-size': 10, 'text-wrap': 'wrap', 'min-zoomed-font-size': 7, color: '#222', 'z-index-compare': 'manual', 'z-index': 3 },
+  },
+  {
+    // Boxes: sized by the layout, under everything, and transparent to clicks.
+    selector: 'node.bridge, node.network',
+    style: { width: 'data(width)', height: 'data(height)', shape: 'round-rectangle', 'text-valign': 'top', 'text-halign': 'center', events: 'no' },
   },
   {
     selector: 'node.bridge',
-    style: {
-      'background-color': '#f2f2f2', 'border-color': '#666', 'border-width': 1, shape: 'round-rectangle',
-      'text-valign': 'top', 'text-halign': 'center', 'font-size': 16, 'font-weight': 'bold', padding: '24px',
-    },
+    style: { 'background-color': '#f2f2f2', 'border-color': '#666', 'border-width': 1, 'font-size': 16, 'font-weight': 'bold', 'z-index': 0 },
   },
   {
     selector: 'node.network',
-    style: {
-      'background-color': 'data(color)', 'background-opacity': 0.08, 'border-color': 'data(color)', 'border-width': 2,
-      shape: 'round-rectangle', 'text-valign': 'top', 'text-halign': 'center', 'font-size': 12, padding: '14px',
-    },
+    style: { 'background-color': 'data(color)', 'background-opacity': 0.08, 'border-color': 'data(color)', 'border-width': 2, 'font-size': 12, 'z-index': 1 },
   },
   {
     selector: 'node.port',
@@ -42,7 +41,7 @@ export const GRAPH_STYLE: cytoscape.StylesheetJson = [
   { selector: 'node.enforced', style: { 'outline-style': 'dashed' } },
   { selector: 'node.down', style: { opacity: 0.45 } },
   { selector: 'node.port:selected', style: { 'overlay-color': '#000', 'overlay-opacity': 0.15, 'overlay-padding': 6 } },
-  { selector: 'edge', style: { width: 2, 'line-color': '#777', 'curve-style': 'bezier', label: 'data(label)', 'font-size': 8, color: '#555' } },
+  { selector: 'edge', style: { width: 2, 'line-color': '#777', 'curve-style': 'bezier', label: 'data(label)', 'font-size': 8, color: '#555', 'z-index-compare': 'manual', 'z-index': 2 } },
   { selector: 'edge.tunnel', style: { 'line-style': 'dashed', 'line-color': '#333' } },
   { selector: 'edge.patch', style: { width: 3 } },
 ];

@@ -38,16 +38,25 @@ const nodes = (els: ReturnType<typeof layoutTopology>): GraphNode[] => els.filte
 const edges = (els: ReturnType<typeof layoutTopology>): GraphEdge[] => els.filter((e): e is GraphEdge => e.group === 'edges');
 
 describe('layoutTopology', () => {
-  it('puts VM ports in one compound node per network inside their bridge, coloured by network', () => {
+  it('puts VM ports in one box per network inside their bridge\'s box, coloured by network', () => {
     const els = layoutTopology(topology(3));
     const byId = new Map(nodes(els).map((n) => [n.data.id, n]));
-    const vm = byId.get('p:vm-1-2');
-    expect(vm?.data.parent).toBe('n:br-int:net-b');
-    expect(byId.get('n:br-int:net-b')?.data).toMatchObject({ parent: 'b:br-int', label: 'net-b-name · VNI 1002 · local VLAN 2', role: 'network' });
-    expect(vm?.data.color).toBe(byId.get('n:br-int:net-b')?.data.color);
-    expect(byId.get('p:vm-0-0')?.data.color).not.toBe(vm?.data.color);
-    expect(byId.get('p:vx1')?.data.parent).toBe('b:br-tun');
-    expect(vm?.data.port).toBe('tap1-2');
+    const inside = (inner: GraphNode, outer: GraphNode): boolean => {
+      const [p, o, w, h] = [inner.position!, outer.position!, outer.data.width!, outer.data.height!];
+      const [iw, ih] = [inner.data.width ?? 0, inner.data.height ?? 0];
+      return p.x - iw / 2 >= o.x - w / 2 && p.x + iw / 2 <= o.x + w / 2 && p.y - ih / 2 >= o.y - h / 2 && p.y + ih / 2 <= o.y + h / 2;
+    };
+    const vm = byId.get('p:vm-1-2')!;
+    const net = byId.get('n:br-int:net-b')!;
+    expect(vm.data).toMatchObject({ group: 'n:br-int:net-b', bridge: 'br-int', port: 'tap1-2' });
+    expect(net.data).toMatchObject({ label: 'net-b-name · VNI 1002 · local VLAN 2', role: 'network' });
+    expect(inside(vm, net)).toBe(true);
+    expect(inside(vm, byId.get('n:br-int:net-a')!)).toBe(false);
+    expect(inside(net, byId.get('b:br-int')!)).toBe(true);
+    expect(inside(byId.get('p:vx1')!, byId.get('b:br-tun')!)).toBe(true);
+    expect(inside(byId.get('p:vx1')!, byId.get('b:br-int')!)).toBe(false);
+    expect(vm.data.color).toBe(net.data.color);
+    expect(byId.get('p:vm-0-0')?.data.color).not.toBe(vm.data.color);
   });
 
   it('draws one edge per patch pair and one per tunnel to its remote host', () => {
