@@ -7,8 +7,7 @@
  * beside it.
  */
 import { execFile, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -16,14 +15,13 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Topology } from '../../collector/topology/types.js';
 import { portAppearance } from '../../web/page/layout.js';
-import { labDown, labUp, runTraffic, type LabState, type TrafficReport } from '../../lab/index.js';
+import { runTraffic, type LabState, type TrafficReport } from '../../lab/index.js';
 import { launchChromium, type HeadlessChromium } from '../helpers/chromium.js';
 import { startCli } from '../helpers/cli.js';
-import { acquireLabLock } from '../helpers/lab-lock.js';
 import { freeTcpPort } from '../helpers/ovsdb-server.js';
+import { startTestLab, type TestLab } from '../helpers/test-lab.js';
 
 const run = promisify(execFile);
-const PREFIX = 'otp';
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts', import.meta.url));
 
 /** What the test reads off the drawn graph (cytoscape, exposed by the page as window.topologyGraph). */
@@ -83,27 +81,24 @@ function receivedRate(label: string): number | null {
 }
 
 describe('topology page in Chromium on the lab', () => {
-  let dir: string;
+  let testLab: TestLab | undefined;
   let lab: LabState;
   let collector: ChildProcess | undefined;
   let url: string;
   let chromium: HeadlessChromium | undefined;
   let page: Page;
   let errors: string[];
-  let releaseLock: (() => void) | undefined;
   const vsctl = (...args: string[]) => run('ovs-vsctl', [`--db=${lab.ovsdb}`, ...args]);
   const localVms = () => lab.vms.filter((vm) => vm.host === lab.hosts[0].name);
   const topology = async (): Promise<Topology> => (await (await fetch(`${url}/api/topology`)).json()) as Topology;
 
   beforeAll(async () => {
-    releaseLock = await acquireLabLock();
-    dir = mkdtempSync(join(tmpdir(), 'otl-topology-'));
-    const unused = await freeTcpPort();
-    lab = await labUp({ dir, prefix: PREFIX, sflowTarget: `127.0.0.1:${unused}`, ipfixTarget: `127.0.0.1:${unused}`, netflowTarget: `127.0.0.1:${unused}` });
+    testLab = await startTestLab('topology', { prefix: 'otp' });
+    lab = testLab.lab;
     // The CLI from source, as a user runs it: no config, so it finds the lab (and its tenancy).
     const port = await freeTcpPort();
     url = `http://127.0.0.1:${port}`;
-    collector = startCli(['collect', '--listen', `127.0.0.1:${port}`, '--no-sflow', '--log-level', 'warn'], { ...process.env, OVS_TELEMETRY_LAB_DIR: dir }).child;
+    collector = startCli(['collect', '--listen', `127.0.0.1:${port}`, '--no-sflow', '--log-level', 'warn']).child;
     const deadline = Date.now() + 60_000;
     for (;;) {
       const doc = await topology().catch(() => null);
@@ -126,11 +121,7 @@ describe('topology page in Chromium on the lab', () => {
         // already gone
       }
     }
-    if (dir) {
-      await labDown(dir);
-      rmSync(dir, { recursive: true, force: true });
-    }
-    releaseLock?.();
+    await testLab?.stop();
   }, 120_000);
 
   it('draws the lab\'s bridges and every VM port inside its network\'s group, in its colour', async () => {
