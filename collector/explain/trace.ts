@@ -106,5 +106,5 @@ export function parseTrace(text: string): Parsed<Trace> {
  * br-tun and provider bridges) instead of stopping at a learned MAC.
  */
 export function broadcastFrom(ofport: number, mac: string): string {
-  return `in_port=${ofport},dl_src=${mac},dl_dst=ff:ff:ff:ff:ff:ff`;
+  return `in_port=${ofport},${mac === '' ? '' : `dl_src=${mac},`}dl_dst=ff:ff:ff:ff:ff:ff`;
 }
