@@ -102,10 +102,10 @@ export function effectiveSamplingRate(hostScope: Matchers): Builder<Panel> {
   const samples = METRICS.sflowSamples;
   return stat({
     title: 'Effective sampling rate (1 in N)',
-    description: 'Scaled packets per flow sample on each host: the sampling rate the agents applied, as the collector used it.',
+    description: 'Scaled sFlow packets per flow sample on each host: the sampling rate the agents applied, as the collector used it.',
     unit: UNIT.none,
     queries: [{
-      expr: `${by('sum', packets, ['host'], rate(packets, hostScope))} / ${by('sum', samples, ['host'], rate(samples, { ...hostScope, type: eq('flow') }))}`,
+      expr: `${by('sum', packets, ['host'], rate(packets, { ...hostScope, source: eq('sflow') }))} / ${by('sum', samples, ['host'], rate(samples, { ...hostScope, type: eq('flow') }))}`,
       legend: '{{host}}',
     }],
   });

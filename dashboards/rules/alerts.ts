@@ -21,6 +21,8 @@ export const ALERT_THRESHOLDS = Object.freeze({
   bandwidthFor: '2m',
   portDropsPerSecond: 100,
   sflowLossRatio: 0.01,
+  /** The same for IPFIX / NetFlow records missing from the sequence numbers. */
+  flowExportLossRatio: 0.01,
   enforcerDriftPerHour: 10,
   /** The reconcile runs at least every OpenFlow poll (1 s by default). */
   enforcerReconcileAgeSeconds: 300,
@@ -43,6 +45,8 @@ export const ALERT_NAMES = Object.freeze({
   pollFailing: `${ALERT_NAME_PREFIX}TelemetryPollFailing`,
   sflowLoss: `${ALERT_NAME_PREFIX}SflowDatagramLoss`,
   sflowDecodeErrors: `${ALERT_NAME_PREFIX}SflowDecodeErrors`,
+  flowExportLoss: `${ALERT_NAME_PREFIX}FlowExportRecordLoss`,
+  flowExportDecodeErrors: `${ALERT_NAME_PREFIX}FlowExportDecodeErrors`,
   udpBufferDrops: `${ALERT_NAME_PREFIX}TelemetryReceiveBufferDrops`,
   flowListenerDown: `${ALERT_NAME_PREFIX}TelemetryFlowListenerDown`,
   flowRecordsDropped: `${ALERT_NAME_PREFIX}TelemetryFlowRecordsDropped`,
@@ -80,6 +84,9 @@ function bandwidth(name: string, level: 'network' | 'port', receive: MetricSpec,
 function collectorAlerts(): AlertingRule[] {
   const lost = by('sum', METRICS.sflowLostDatagrams, [...TARGET, 'agent'], rate(METRICS.sflowLostDatagrams, {}, WINDOW));
   const received = by('sum', METRICS.sflowDatagrams, [...TARGET, 'agent'], rate(METRICS.sflowDatagrams, {}, WINDOW));
+  const exporter = [...TARGET, 'listener', 'exporter'];
+  const lostRecords = by('sum', METRICS.ipfixLostRecords, exporter, rate(METRICS.ipfixLostRecords, {}, WINDOW));
+  const records = by('sum', METRICS.ipfixRecords, exporter, rate(METRICS.ipfixRecords, {}, WINDOW));
   return [
     alert(ALERT_NAMES.collectorDown, `${prometheusSel('up', { job: eq(SCRAPE_JOBS.collector) })} == 0`, '2m', 'critical',
       'ovs-telemetry collector on {{ $labels.host }} is down',
@@ -96,6 +103,12 @@ function collectorAlerts(): AlertingRule[] {
     alert(ALERT_NAMES.sflowDecodeErrors, `${by('sum', METRICS.sflowDecodeErrors, [...TARGET, 'agent', 'reason'], rate(METRICS.sflowDecodeErrors, {}, WINDOW))} > 0`, '10m', 'warning',
       'sFlow datagrams from {{ $labels.agent }} fail to decode on {{ $labels.host }} ({{ $labels.reason }})',
       'The collector on {{ $labels.host }} keeps rejecting datagrams from {{ $labels.agent }}: {{ $labels.reason }}.'),
+    alert(ALERT_NAMES.flowExportLoss, `${lostRecords} / (${lostRecords} + ${records}) > ${ALERT_THRESHOLDS.flowExportLossRatio}`, '10m', 'warning',
+      'IPFIX/NetFlow from {{ $labels.exporter }} loses {{ $value | humanizePercentage }} of its records on {{ $labels.host }}',
+      'Sequence gaps show that records from exporter {{ $labels.exporter }} ({{ $labels.listener }} listener) are lost on the way or in the receive buffer; flow traffic is under-estimated by about as much.'),
+    alert(ALERT_NAMES.flowExportDecodeErrors, `${by('sum', METRICS.ipfixDecodeErrors, [...exporter, 'reason'], rate(METRICS.ipfixDecodeErrors, {}, WINDOW))} > 0`, '10m', 'warning',
+      'IPFIX/NetFlow datagrams from {{ $labels.exporter }} fail to decode on {{ $labels.host }} ({{ $labels.reason }})',
+      'The {{ $labels.listener }} listener on {{ $labels.host }} keeps rejecting datagrams from {{ $labels.exporter }}: {{ $labels.reason }}.'),
     alert(ALERT_NAMES.udpBufferDrops, `${by('sum', METRICS.udpReceiveBufferDrops, [...TARGET, 'listener'], rate(METRICS.udpReceiveBufferDrops, {}, WINDOW))} > 0`, '10m', 'warning',
       'The {{ $labels.listener }} listener on {{ $labels.host }} drops datagrams (receive buffer full)',
       'The kernel drops {{ $value | humanize }} datagrams/s for the {{ $labels.listener }} listener; raise its receive_buffer_bytes and net.core.rmem_max.'),

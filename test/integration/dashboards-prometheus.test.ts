@@ -149,6 +149,7 @@ describe('every panel of every board against a real Prometheus scraping the coll
     await waitFor(async () => (await prom!.query(`${DATAPATH_METRICS.pollSuccess.name}{source="openflow"}`)).length > 0, 30_000, 'an OpenFlow poll in Prometheus');
     // One datagram that is not sFlow: the decode-error panel gets its series.
     await sendUdp(sflowPort, Buffer.from('not an sFlow datagram'));
+    await sendUdp(ipfixPort, Buffer.from('not an IPFIX message'));
     // A bandwidth alert for the VM's port, as Alertmanager posts it: the enforcer throttles the port.
     await postAlert(enforcer.url, { alertname: ALERT_NAMES.portBandwidth, direction: 'egress', host: '127.0.0.1', interface: vm.interface, neutron_port_id: vm.neutron_port_id, network_id: vm.network_id, project_id: vm.project_id, severity: 'warning' });
 
@@ -156,6 +157,8 @@ describe('every panel of every board against a real Prometheus scraping the coll
     // Sampled traffic and the datapath poller's second poll are in Prometheus.
     await waitFor(async () => (await prom!.query(`sum(rate(${METRICS.flowTopTalkerBytes.name}[20s])) > 0`)).length > 0, 30_000, 'sampled traffic in Prometheus');
     await waitFor(async () => (await prom!.query(METRICS.sflowDecodeErrors.name)).length > 0, 10_000, 'the decode error in Prometheus');
+    await waitFor(async () => (await prom!.query(METRICS.ipfixDecodeErrors.name)).length > 0, 10_000, 'the IPFIX decode error in Prometheus');
+    await waitFor(async () => (await prom!.query(`sum(rate(${METRICS.ipfixMessages.name}[20s])) > 0`)).length > 0, 30_000, 'IPFIX and NetFlow messages in Prometheus');
 
     await waitFor(async () => (await prom!.query(`${ENFORCER_METRICS.policiesActive.name}{source="alert"} == 1`)).length > 0, 10_000, 'the throttle in Prometheus');
     values = { host: '127.0.0.1', project: vm.project_id, network: vm.network_id, interface: vm.interface, agent: '127.0.0.1' };

@@ -1,0 +1,79 @@
+/**
+ * IPFIX / NetFlow export health: messages per exporter, records missing from the sequence
+ * numbers, templates and data waiting for one, decode errors, and the sampling rate every
+ * flow source (sFlow agents too) states.
+ */
+import type { Builder } from '@grafana/grafana-foundation-sdk/cog';
+import type { Panel } from '@grafana/grafana-foundation-sdk/dashboard';
+import { METRICS } from '../../common/metrics.js';
+import { timeseries, UNIT } from './panel.js';
+import { by, rate, sel, type Matchers } from './promql.js';
+
+const EXPORTER = ['host', 'listener', 'exporter', 'domain', 'version'];
+const LEGEND = '{{listener}} {{exporter}} domain {{domain}} v{{version}}';
+
+export function ipfixMessages(hostScope: Matchers): Builder<Panel> {
+  const spec = METRICS.ipfixMessages;
+  return timeseries({
+    title: 'IPFIX / NetFlow messages per exporter',
+    description: 'IPFIX messages and NetFlow v9/v5 packets decoded per second from each exporter (UDP source address:port), observation domain and version.',
+    unit: UNIT.perSecond,
+    min: 0,
+    queries: [{ expr: by('sum', spec, EXPORTER, rate(spec, hostScope)), legend: LEGEND }],
+  });
+}
+
+export function ipfixLossRatio(hostScope: Matchers): Builder<Panel> {
+  const lost = by('sum', METRICS.ipfixLostRecords, EXPORTER, rate(METRICS.ipfixLostRecords, hostScope));
+  const records = by('sum', METRICS.ipfixRecords, EXPORTER, rate(METRICS.ipfixRecords, hostScope));
+  const lostV9 = METRICS.ipfixLostMessages;
+  return timeseries({
+    title: 'IPFIX / NetFlow record loss (sequence gaps)',
+    description: 'Share of each exporter\'s records missing from its sequence numbers (IPFIX, NetFlow v5), and NetFlow v9 packets missing (v9 numbers packets). Flow traffic is under-estimated by about this much.',
+    unit: UNIT.ratio,
+    min: 0,
+    thresholds: [[null, 'green'], [0.01, 'orange'], [0.05, 'red']],
+    queries: [
+      { expr: `${lost} / (${lost} + ${records})`, legend: LEGEND },
+      { expr: by('sum', lostV9, EXPORTER, rate(lostV9, hostScope)), legend: '{{exporter}} v9 packets lost/s' },
+    ],
+  });
+}
+
+export function ipfixTemplates(hostScope: Matchers): Builder<Panel> {
+  const removed = METRICS.ipfixTemplatesRemoved;
+  const withoutTemplate = METRICS.ipfixSetsWithoutTemplate;
+  return timeseries({
+    title: 'Templates',
+    description: 'Templates cached per exporter and domain; templates evicted, expired or withdrawn, and data sets that came before their template (held, dropped, expired) per second.',
+    unit: UNIT.count,
+    min: 0,
+    queries: [
+      { expr: by('sum', METRICS.ipfixTemplates, ['host', 'listener', 'exporter', 'domain'], sel(METRICS.ipfixTemplates, hostScope)), legend: '{{listener}} {{exporter}} domain {{domain}} templates' },
+      { expr: by('sum', removed, ['host', 'listener', 'reason'], rate(removed, hostScope)), legend: '{{listener}} templates {{reason}}/s' },
+      { expr: by('sum', withoutTemplate, ['host', 'listener', 'outcome'], rate(withoutTemplate, hostScope)), legend: '{{listener}} sets without template {{outcome}}/s' },
+    ],
+  });
+}
+
+export function ipfixDecodeErrors(hostScope: Matchers): Builder<Panel> {
+  const spec = METRICS.ipfixDecodeErrors;
+  return timeseries({
+    title: 'IPFIX / NetFlow decode errors',
+    description: 'Datagrams that could not be decoded, by listener, exporter (UDP source address) and reason. No series until the first error.',
+    unit: UNIT.perSecond,
+    min: 0,
+    thresholds: [[null, 'green'], [0.01, 'red']],
+    queries: [{ expr: by('sum', spec, ['host', 'listener', 'exporter', 'reason'], rate(spec, hostScope)), legend: '{{listener}} {{exporter}} {{reason}}' }],
+  });
+}
+
+export function samplingRates(hostScope: Matchers): Builder<Panel> {
+  return timeseries({
+    title: 'Sampling rate per agent / exporter',
+    description: 'The sampling rate (1 in N) of each sFlow agent (domain = sub-agent) and IPFIX/NetFlow exporter, as stated in its last records; 0 = none stated, counts taken as exported (Open vSwitch IPFIX counts are already scaled).',
+    unit: UNIT.none,
+    min: 0,
+    queries: [{ expr: sel(METRICS.flowExporterSamplingRate, hostScope), legend: '{{listener}} {{exporter}} domain {{domain}}' }],
+  });
+}
