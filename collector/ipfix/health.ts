@@ -20,10 +20,14 @@
  * therefore also followed per transport session and version; a message counts as lost records
  * only the smaller forward gap of the two (for an exporter that numbers per domain, as
  * RFC 7011 says, the domain's gap is the right one and the session's is meaningless).
+ * Open vSwitch NetFlow v5 writes each record's number into the header as it adds the record
+ * (netflow.c gen_netflow_rec: `flow_seq = netflow_cnt++`), so its header carries the number of
+ * the packet's last flow, not of the flows before it: a v5 packet is also checked against
+ * "last sequence + this count", and the smaller forward gap counts.
  */
 import { METRICS, type MetricSink } from '../../common/metrics.js';
 import { DecodeErrorCounts } from '../udp/decode-errors.js';
-import { VERSION_IPFIX, VERSION_NETFLOW_V9, type MessageHeader } from './types.js';
+import { VERSION_IPFIX, VERSION_NETFLOW_V5, VERSION_NETFLOW_V9, type MessageHeader } from './types.js';
 
 const HALF_RANGE = 2 ** 31;
 /** A message this far behind the expected sequence number is a restart, not a late arrival. */
@@ -46,6 +50,8 @@ export class ExporterStats {
   samplingRate = 0;
   /** The next sequence number expected, -1 when unknown. */
   expected = -1;
+  /** The last message's sequence number, -1 before the first. */
+  lastSequence = -1;
 
   constructor(
     listener: string,
@@ -105,7 +111,9 @@ export class NetflowHealth {
     const s = forwardDiff(session.expected[version], h.sequence);
     session.expected[version] = nextSequence(h);
     // The smaller forward gap of the domain's and the session's sequence (see above).
-    const diff = d < 0 || (s >= 0 && s < HALF_RANGE && (d >= HALF_RANGE || s < d)) ? s : d;
+    let diff = smallerGap(d, s);
+    if (h.version === VERSION_NETFLOW_V5) diff = smallerGap(diff, forwardDiff(e.lastSequence < 0 ? -1 : (e.lastSequence + h.count) >>> 0, h.sequence));
+    e.lastSequence = h.sequence;
     if (diff > 0 && diff < HALF_RANGE) {
       e.lost += diff;
     } else if (diff >= HALF_RANGE) {
@@ -173,6 +181,11 @@ class SessionSequence {
 /** How far `seq` is past `expected` (mod 2^32), or -1 when nothing is expected. */
 function forwardDiff(expected: number, seq: number): number {
   return expected < 0 ? -1 : (seq - expected) >>> 0;
+}
+
+/** Of two gaps (-1 unknown, >= 2^31 backwards), the smaller forward one, else the first known. */
+function smallerGap(a: number, b: number): number {
+  return a < 0 || (b >= 0 && b < HALF_RANGE && (a >= HALF_RANGE || b < a)) ? b : a;
 }
 
 /** The sequence number the message after `h` should carry, or -1 when it cannot be known. */

@@ -16,12 +16,11 @@ import { freeUdpPort } from '../helpers/ovsdb-server.js';
 import { seriesOf } from '../helpers/promtool.js';
 import { scrape, waitForScrape, type Exposition } from '../helpers/scrape.js';
 import { startTestLab, type TestLab } from '../helpers/test-lab.js';
+import { iperfFlows, localVms, seriesSum, wireBytes } from '../helpers/flow-lab.js';
 
 const PREFIX = 'ots';
 const SAMPLING = 16;
 const TRAFFIC_SECONDS = 4;
-/** The tenant MTU is 1450: TCP segments carry 1450 - 20 (IP) - 20 (TCP) - 12 (timestamps) bytes. */
-const TCP_MSS = 1398;
 /**
  * sFlow counts frame_length: the whole Ethernet frame plus its 4-byte FCS (sflow_version_5.txt,
  * sampled_header; OVS adds the 4). iperf3 counts payload. A TCP segment adds 14 (Ethernet) +
@@ -31,15 +30,10 @@ const TCP_MSS = 1398;
  * iperf3's control connections, pings and ARP, and the binomial error of 1:16 sampling over
  * thousands of samples (a few %).
  */
-const TCP_OVERHEAD = 70;
-const UDP_OVERHEAD = 46;
+const OVERHEAD = { tcp: 70, udp: 46 } as const;
+const wire = (f: TrafficFlow): number => wireBytes(f, OVERHEAD);
 
-function wireBytes(f: TrafficFlow): number {
-  if (f.kind === 'udp') return f.bytes + (f.packets ?? 0) * UDP_OVERHEAD;
-  return f.bytes + Math.ceil(f.bytes / TCP_MSS) * TCP_OVERHEAD;
-}
-
-const sum = (s: Exposition, name: string, labels: Record<string, string>) => seriesOf(s, name, labels).reduce((n, x) => n + x.value, 0);
+const sum = seriesSum;
 
 describe('sFlow from the lab into the collector', () => {
   let testLab: TestLab | undefined;
@@ -83,8 +77,8 @@ describe('sFlow from the lab into the collector', () => {
     await testLab?.stop();
   }, 120_000);
 
-  const local = () => new Set(lab.vms.filter((vm) => vm.host === lab.hosts[0].name).map((vm) => vm.name));
-  const iperfFlows = () => report.flows.filter((f) => f.kind === 'tcp' || f.kind === 'udp');
+  const local = () => localVms(lab);
+  const flows = () => iperfFlows(report);
   const grew = (name: string, labels: Record<string, string>) => sum(after, name, labels) - sum(before, name, labels);
 
   it('the listener got both sub-agents (br-int, br-tun) without loss or decode errors', () => {
@@ -106,10 +100,10 @@ describe('sFlow from the lab into the collector', () => {
       const key = `${network} ${project} ${direction}`;
       expected.set(key, (expected.get(key) ?? 0) + bytes);
     };
-    for (const f of iperfFlows()) {
+    for (const f of flows()) {
       // Sampled once on compute-1 where it is sent by a local VM (egress) and once where it is delivered to one (ingress).
-      if (vms.has(f.src_vm)) add(f.network_id, f.project_id, 'egress', wireBytes(f));
-      if (vms.has(f.dst_vm)) add(f.network_id, f.project_id, 'ingress', wireBytes(f));
+      if (vms.has(f.src_vm)) add(f.network_id, f.project_id, 'egress', wire(f));
+      if (vms.has(f.dst_vm)) add(f.network_id, f.project_id, 'ingress', wire(f));
     }
     expect(expected.size).toBeGreaterThanOrEqual(3);
     const ratios: string[] = [];
@@ -127,7 +121,7 @@ describe('sFlow from the lab into the collector', () => {
   it('each iperf3 flow\'s records carry its own network and project, and its ports on this host', () => {
     const vms = new Map(lab.vms.map((vm) => [vm.name, vm]));
     const records = readFileSync(recordsFile(), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, string | number>);
-    for (const f of iperfFlows()) {
+    for (const f of flows()) {
       const proto = f.kind === 'tcp' ? 6 : 17;
       const mine = records.filter((r) => r.src_addr === f.src_ip && r.dst_addr === f.dst_ip && r.proto === proto && r.src_port === f.src_port && r.dst_port === f.dst_port);
       expect(mine.length, `records of ${f.id}`).toBeGreaterThan(10);
@@ -143,7 +137,7 @@ describe('sFlow from the lab into the collector', () => {
 
   it('the iperf3 pair is the top talker of its network', async () => {
     const { series } = await scrape(collector.url);
-    const byNetwork = Map.groupBy(iperfFlows(), (f) => f.network_id);
+    const byNetwork = Map.groupBy(flows(), (f) => f.network_id);
     for (const [network, flows] of byNetwork) {
       const talkers = seriesOf(series, 'ovs_flow_top_talker_bytes_total', { network_id: network, project_id: flows[0].project_id }).sort((a, b) => b.value - a.value);
       const name = (t: { labels: Record<string, string> }) => `${t.labels.src}>${t.labels.dst}/${t.labels.proto}`;
@@ -151,8 +145,8 @@ describe('sFlow from the lab into the collector', () => {
       // Every iperf3 pair of the network is among its top talkers, above anything else.
       expect(talkers.slice(0, flows.length).map(name).sort(), `top talkers of ${flows[0].network_name}`).toEqual(pairs.sort());
       // And the heaviest is the one iperf3 says moved the most, when that is clear beyond sampling error.
-      const [first, second] = [...flows].sort((a, b) => wireBytes(b) - wireBytes(a));
-      if (second === undefined || wireBytes(first) > 1.15 * wireBytes(second)) {
+      const [first, second] = [...flows].sort((a, b) => wire(b) - wire(a));
+      if (second === undefined || wire(first) > 1.15 * wire(second)) {
         expect(name(talkers[0])).toBe(`${first.src_ip}>${first.dst_ip}/${first.kind}`);
       }
     }

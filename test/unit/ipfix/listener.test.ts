@@ -100,7 +100,7 @@ describe('NetflowListener health', () => {
     expect(s.get('ovs_ipfix_lost_records_total{ipfix,192.0.2.9:1,1,10}')).toBe(0);
   });
 
-  it('NetFlow v9 counts packets per source id, v5 counts flows', () => {
+  it('NetFlow v9 counts packets per source id, v5 counts flows (also as Open vSwitch numbers them)', () => {
     const l = listener();
     const v9t = v9TemplateFlowset(templateRecord(256, [{ id: 1, length: 4 }, { id: 2, length: 4 }]));
     const v9d = dataSet(256, concat(uint(100, 4), uint(1, 4)));
@@ -111,7 +111,14 @@ describe('NetflowListener health', () => {
     l.handle(v5Packet({ sequence: 0 }, [r, r, r]), '192.0.2.3', 5);
     l.handle(v5Packet({ sequence: 3 }, [r]), '192.0.2.3', 5);
     l.handle(v5Packet({ sequence: 10 }, [r]), '192.0.2.3', 5); // flows 4..9 lost
+    // Open vSwitch's v5 header carries its last flow's number (netflow.c): 2 flows numbered 0-1, then 5 (2-6), then 1 (7).
+    l.handle(v5Packet({ sequence: 1 }, [r, r]), '192.0.2.6', 5);
+    l.handle(v5Packet({ sequence: 6 }, [r, r, r, r, r]), '192.0.2.6', 5);
+    l.handle(v5Packet({ sequence: 7 }, [r]), '192.0.2.6', 5);
+    l.handle(v5Packet({ sequence: 10 }, [r]), '192.0.2.6', 5); // flows 8, 9 lost
     const s = scrape(l);
+    expect(s.get('ovs_ipfix_lost_records_total{ipfix,192.0.2.6:5,0,5}')).toBe(2);
+    expect(s.get('ovs_ipfix_out_of_order_messages_total{ipfix,192.0.2.6:5,0,5}')).toBe(0);
     expect(s.get('ovs_ipfix_lost_messages_total{ipfix,192.0.2.2:9,3,9}')).toBe(2);
     expect(s.get('ovs_ipfix_records_total{ipfix,192.0.2.2:9,3,9,flow}')).toBe(3);
     expect(s.get('ovs_ipfix_lost_records_total{ipfix,192.0.2.3:5,0,5}')).toBe(6);
