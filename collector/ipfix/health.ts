@@ -20,10 +20,12 @@
  * therefore also followed per transport session and version; a message counts as lost records
  * only the smaller forward gap of the two (for an exporter that numbers per domain, as
  * RFC 7011 says, the domain's gap is the right one and the session's is meaningless).
- * Open vSwitch NetFlow v5 writes each record's number into the header as it adds the record
- * (netflow.c gen_netflow_rec: `flow_seq = netflow_cnt++`), so its header carries the number of
- * the packet's last flow, not of the flows before it: a v5 packet is also checked against
- * "last sequence + this count", and the smaller forward gap counts.
+ * Some exporters number records after counting the message's own: Open vSwitch NetFlow v5
+ * writes each record's number into the header as it adds it (netflow.c gen_netflow_rec:
+ * `flow_seq = netflow_cnt++`: the last flow's number), softflowd IPFIX adds the message's
+ * records to its count before writing it (ipfix.c: `*records_sent += records` first). So a
+ * record-numbered message (IPFIX, v5) is also checked against "last sequence + its own
+ * records", and the smaller forward gap counts.
  */
 import { METRICS, type MetricSink } from '../../common/metrics.js';
 import { DecodeErrorCounts } from '../udp/decode-errors.js';
@@ -112,7 +114,8 @@ export class NetflowHealth {
     session.expected[version] = nextSequence(h);
     // The smaller forward gap of the domain's and the session's sequence (see above).
     let diff = smallerGap(d, s);
-    if (h.version === VERSION_NETFLOW_V5) diff = smallerGap(diff, forwardDiff(e.lastSequence < 0 ? -1 : (e.lastSequence + h.count) >>> 0, h.sequence));
+    const own = ownRecords(h);
+    if (own >= 0 && e.lastSequence >= 0) diff = smallerGap(diff, forwardDiff((e.lastSequence + own) >>> 0, h.sequence));
     e.lastSequence = h.sequence;
     if (diff > 0 && diff < HALF_RANGE) {
       e.lost += diff;
@@ -188,12 +191,16 @@ function smallerGap(a: number, b: number): number {
   return a < 0 || (b >= 0 && b < HALF_RANGE && (a >= HALF_RANGE || b < a)) ? b : a;
 }
 
+/** The records a record-numbered message (IPFIX, v5) carries; -1 for v9 or when unknown. */
+function ownRecords(h: MessageHeader): number {
+  if (h.version === VERSION_NETFLOW_V5) return h.count;
+  if (h.version !== VERSION_IPFIX || h.setsWithoutTemplate > 0) return -1;
+  return h.dataRecords + h.optionsRecords;
+}
+
 /** The sequence number the message after `h` should carry, or -1 when it cannot be known. */
 function nextSequence(h: MessageHeader): number {
   if (h.version === VERSION_NETFLOW_V9) return (h.sequence + 1) >>> 0;
-  if (h.version === VERSION_IPFIX) {
-    if (h.setsWithoutTemplate > 0) return -1;
-    return (h.sequence + h.dataRecords + h.optionsRecords) >>> 0;
-  }
-  return (h.sequence + h.count) >>> 0;
+  const own = ownRecords(h);
+  return own < 0 ? -1 : (h.sequence + own) >>> 0;
 }

@@ -87,6 +87,16 @@ describe('NetflowListener health', () => {
     expect(s.get('ovs_ipfix_exporter_restarts_total{ipfix,127.0.0.1:60408,123,10}')).toBe(0);
   });
 
+  it('softflowd numbers IPFIX messages after counting their own records: no false gaps, real ones counted', () => {
+    const l = listener();
+    l.handle(ipfix(2, 0, TEMPLATE, dataSet(256, flow(1, 2, 0, 100), flow(1, 2, 0, 100))), '192.0.2.10', 7);
+    l.handle(ipfix(3, 0, dataSet(256, flow(1, 2, 0, 100))), '192.0.2.10', 7);
+    l.handle(ipfix(6, 0, dataSet(256, flow(1, 2, 0, 100))), '192.0.2.10', 7); // records 4 and 5 lost
+    const s = scrape(l);
+    expect(s.get('ovs_ipfix_lost_records_total{ipfix,192.0.2.10:7,0,10}')).toBe(2);
+    expect(s.get('ovs_ipfix_out_of_order_messages_total{ipfix,192.0.2.10:7,0,10}')).toBe(0);
+  });
+
   it('restarts (large backward jump) and late messages are told apart', () => {
     const l = listener();
     l.handle(ipfix(100_000, 1, TEMPLATE, dataSet(256, flow(1, 2, 0, 100))), '192.0.2.9', 1);
