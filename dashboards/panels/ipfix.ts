@@ -5,7 +5,7 @@
  */
 import type { Builder } from '@grafana/grafana-foundation-sdk/cog';
 import type { Panel } from '@grafana/grafana-foundation-sdk/dashboard';
-import { METRICS } from '../../common/metrics.js';
+import { METRICS, type MetricSpec } from '../../common/metrics.js';
 import { timeseries, UNIT } from './panel.js';
 import { by, rate, sel, type Matchers } from './promql.js';
 
@@ -24,19 +24,17 @@ export function ipfixMessages(hostScope: Matchers): Builder<Panel> {
 }
 
 export function ipfixLossRatio(hostScope: Matchers): Builder<Panel> {
-  const lost = by('sum', METRICS.ipfixLostRecords, EXPORTER, rate(METRICS.ipfixLostRecords, hostScope));
-  const records = by('sum', METRICS.ipfixRecords, EXPORTER, rate(METRICS.ipfixRecords, hostScope));
-  const lostV9 = METRICS.ipfixLostMessages;
+  const share = (lost: MetricSpec, received: MetricSpec): string => {
+    const l = by('sum', lost, EXPORTER, rate(lost, hostScope));
+    return `${l} / (${l} + ${by('sum', received, EXPORTER, rate(received, hostScope))})`;
+  };
   return timeseries({
-    title: 'IPFIX / NetFlow record loss (sequence gaps)',
-    description: 'Share of each exporter\'s records missing from its sequence numbers (IPFIX, NetFlow v5), and NetFlow v9 packets missing (v9 numbers packets). Flow traffic is under-estimated by about this much.',
+    title: 'IPFIX / NetFlow loss (sequence gaps)',
+    description: 'Share of each exporter\'s records missing from its sequence numbers (IPFIX, NetFlow v5), or of its packets (NetFlow v9 numbers packets). Flow traffic is under-estimated by about this much.',
     unit: UNIT.ratio,
     min: 0,
     thresholds: [[null, 'green'], [0.01, 'orange'], [0.05, 'red']],
-    queries: [
-      { expr: `${lost} / (${lost} + ${records})`, legend: LEGEND },
-      { expr: by('sum', lostV9, EXPORTER, rate(lostV9, hostScope)), legend: '{{exporter}} v9 packets lost/s' },
-    ],
+    queries: [{ expr: `${share(METRICS.ipfixLostRecords, METRICS.ipfixRecords)} or ${share(METRICS.ipfixLostMessages, METRICS.ipfixMessages)}`, legend: LEGEND }],
   });
 }
 
