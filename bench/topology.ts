@@ -89,6 +89,8 @@ export async function benchTopology(): Promise<BenchResult> {
       tenancy: { mapping_file: mapping },
       web: { listen_address: '127.0.0.1:0' },
       sflow: { enabled: false },
+      ipfix: { enabled: false },
+      netflow: { enabled: false },
       datapath: { enabled: false },
     }, 'bench'), silentLogger);
     const url = collector.url;

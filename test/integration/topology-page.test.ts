@@ -98,7 +98,7 @@ describe('topology page in Chromium on the lab', () => {
     // The CLI from source, as a user runs it: no config, so it finds the lab (and its tenancy).
     const port = await freeTcpPort();
     url = `http://127.0.0.1:${port}`;
-    collector = startCli(['collect', '--listen', `127.0.0.1:${port}`, '--no-sflow', '--log-level', 'warn']).child;
+    collector = startCli(['collect', '--listen', `127.0.0.1:${port}`, '--no-sflow', '--no-ipfix', '--no-netflow', '--log-level', 'warn']).child;
     const deadline = Date.now() + 60_000;
     for (;;) {
       const doc = await topology().catch(() => null);
