@@ -347,3 +347,70 @@ export async function searchAll(sender: ChildProcess, receivers: readonly Receiv
 export function rateText(r: SearchResult): string {
   return `${r.rate}${r.senderLimited ? ' (sender-limited: at least)' : ''}`;
 }
+
+// ------------------------------------------------------------------ the comparison
+
+export interface IngestComparison {
+  readonly stream: StreamName;
+  /** The ingest-receiver.ts mode of ovs-telemetry's listener for this stream. */
+  readonly listenerMode: string;
+  readonly daemon: PmacctOptions['daemon'];
+  readonly flushDatagram: PmacctOptions['flushDatagram'];
+}
+
+export interface IngestResult {
+  readonly ours: SearchResult;
+  readonly figures: Record<string, number | string>;
+  readonly goals: { goal: string; met: boolean }[];
+}
+
+/**
+ * ovs-telemetry's listener, the bare Node loop and pmacct's daemon in both profiles,
+ * searched side by side; the ratios are taken against pmacct's better profile.
+ */
+export async function compareIngest(c: IngestComparison): Promise<IngestResult> {
+  const sender = startSender(c.stream);
+  const stops: (() => Promise<void>)[] = [() => stopChild(sender)];
+  try {
+    const listener = await nodeReceiver(c.listenerMode, 'ovs-telemetry');
+    stops.push(listener.stop);
+    const bare = await nodeReceiver('bare', 'bare Node loop');
+    stops.push(bare.stop);
+    const rb = receiveBuffer(listener.port);
+    const peers: PmacctReceiver[] = [];
+    for (const profile of ['debian', 'buffered'] as const) {
+      // SO_RCVBUF n gives rb 2n: ask for half of what the Node sockets got.
+      const peer = await pmacctReceiver({ daemon: c.daemon, profile, socketBuffer: rb / 2, flushDatagram: c.flushDatagram });
+      stops.push(peer.stop);
+      peer.calibrate(await perPass(sender, peer));
+      peers.push(peer);
+    }
+    const [ours, floor, ...others] = await searchAll(sender, [listener, bare, ...peers]);
+    const best = others.reduce((a, b) => (b.rate > a.rate ? b : a));
+    const vsPeer = best.rate > 0 ? ours.rate / best.rate : 0;
+    const vsBare = floor.rate > 0 ? ours.rate / floor.rate : 0;
+    const figures: Record<string, number | string> = {
+      receive_buffer_bytes: `${rb} (every receiver)`,
+      ovs_telemetry_lossless_datagrams_per_s: rateText(ours),
+      bare_node_lossless_datagrams_per_s: rateText(floor),
+    };
+    others.forEach((r, i) => {
+      const key = r.name.replace(/\W+/g, '_').replace(/_$/, ''); // "sfacctd (debian)" → sfacctd_debian
+      figures[`${key}_lossless_datagrams_per_s`] = rateText(r);
+      figures[`${key}_queue_overflow_log_lines`] = peers[i].overflowWarnings();
+    });
+    figures[`ratio_vs_best_${c.daemon}`] = Number(vsPeer.toFixed(2));
+    figures.ratio_vs_bare_node = Number(vsBare.toFixed(2));
+    figures.sender_max_datagrams_per_s = Math.max(...[ours, floor, ...others].flatMap((r) => r.trials.map((t) => t.achieved)));
+    return {
+      ours,
+      figures,
+      goals: [
+        { goal: `loss-free UDP ingest >= 5x ${c.daemon} (its better configuration: ${best.name})`, met: vsPeer >= 5 },
+        { goal: 'loss-free UDP ingest >= 70% of a bare Node receive loop', met: vsBare >= 0.7 },
+      ],
+    };
+  } finally {
+    for (const stop of stops.reverse()) await stop();
+  }
+}

@@ -102,3 +102,18 @@ export function sflowContinuity(d: Uint8Array): ContinuityField[] {
   }
   return fields;
 }
+
+/**
+ * IPFIX (RFC 7011 section 3.1): the export time, and the sequence number per observation
+ * domain, which counts the data records sent before the message; `records` gives the data
+ * records of each datagram, in capture order.
+ */
+export function ipfixContinuity(records: (datagram: Uint8Array) => number): (d: Uint8Array) => ContinuityField[] {
+  return (d) => {
+    const domain = Buffer.from(d.buffer, d.byteOffset, d.byteLength).readUInt32BE(12);
+    return [
+      { offset: 4, key: 'export time', advance: 1 },
+      { offset: 8, key: `domain ${domain}`, advance: records(d) },
+    ];
+  };
+}

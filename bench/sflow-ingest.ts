@@ -10,7 +10,7 @@
  */
 import { fork } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { COLLECTOR_V8_FLAGS, nodeReceiver, perPass, pmacctReceiver, FLUSH_SOURCE, rateText, receiveBuffer, searchAll, sibling, startSender, stopChild, type PmacctReceiver } from './ingest-harness.js';
+import { COLLECTOR_V8_FLAGS, compareIngest, FLUSH_SOURCE, sibling } from './ingest-harness.js';
 import type { PipelineRates, Rates } from './sflow-pipeline.js';
 import type { BenchResult } from './run.js';
 
@@ -51,57 +51,17 @@ export async function benchSflowIngest(): Promise<BenchResult> {
   const text = (r: Rates) => `${r.wall[0]} (median window ${r.wall[1]}); per CPU second ${r.cpu[0]} (median ${r.cpu[1]})`;
   process.stderr.write(`  decode only ${text(one.decodeOnly)}; decode+enrich+aggregate ${text(one.pipeline)} samples/s\n`);
 
-  const sender = startSender('sflow');
-  const stops: (() => Promise<void>)[] = [() => stopChild(sender)];
-  try {
-    const listener = await nodeReceiver('sflow', 'ovs-telemetry');
-    stops.push(listener.stop);
-    const bare = await nodeReceiver('bare', 'bare Node loop');
-    stops.push(bare.stop);
-    const rb = receiveBuffer(listener.port);
-    const peers: PmacctReceiver[] = [];
-    for (const profile of ['debian', 'buffered'] as const) {
-      // SO_RCVBUF n gives rb 2n: ask for half of what the Node sockets got.
-      const peer = await pmacctReceiver({ daemon: 'sfacctd', profile, socketBuffer: rb / 2, flushDatagram });
-      stops.push(peer.stop);
-      peer.calibrate(await perPass(sender, peer));
-      peers.push(peer);
-    }
-    const [ours, floor, ...others] = await searchAll(sender, [listener, bare, ...peers]);
-    const best = others.reduce((a, b) => (b.rate > a.rate ? b : a));
-    const samples = (rate: number) => Math.round(rate * one.samplesPerDatagram);
-    const vsPeer = best.rate > 0 ? ours.rate / best.rate : 0;
-    const vsBare = floor.rate > 0 ? ours.rate / floor.rate : 0;
-    const figures: Record<string, number | string> = {
+  const { ours, figures, goals } = await compareIngest({ stream: 'sflow', listenerMode: 'sflow', daemon: 'sfacctd', flushDatagram });
+  return {
+    name: 'sflow-ingest',
+    figures: {
       load_average_1m: `${loadStart} at the start, ${loadavg()[0].toFixed(2)} at the end (2 cores)`,
       capture: `ovs-lab/sflow.pcap, ${one.samplesPerDatagram.toFixed(2)} samples a datagram`,
       decode_only_samples_per_s: text(one.decodeOnly),
       decode_enrich_aggregate_samples_per_s: text(one.pipeline),
-      receive_buffer_bytes: `${rb} (every receiver)`,
-      ovs_telemetry_lossless_datagrams_per_s: rateText(ours),
-      ovs_telemetry_lossless_samples_per_s: samples(ours.rate),
-      bare_node_lossless_datagrams_per_s: rateText(floor),
-    };
-    others.forEach((r, i) => {
-      const key = r.name.replace(/\W+/g, '_').replace(/_$/, ''); // "sfacctd (debian)" → sfacctd_debian
-      figures[`${key}_lossless_datagrams_per_s`] = rateText(r);
-      figures[`${key}_queue_overflow_log_lines`] = peers[i].overflowWarnings();
-    });
-    Object.assign(figures, {
-      ratio_vs_best_sfacctd: Number(vsPeer.toFixed(2)),
-      ratio_vs_bare_node: Number(vsBare.toFixed(2)),
-      sender_max_datagrams_per_s: Math.max(...[ours, floor, ...others].flatMap((r) => r.trials.map((t) => t.achieved))),
-    });
-    return {
-      name: 'sflow-ingest',
-      figures,
-      goals: [
-        { goal: 'decode+enrich+aggregate >= 2 million samples/s on one core', met: one.pipeline.wall[0] >= 2_000_000 },
-        { goal: `loss-free UDP ingest >= 5x sfacctd (best of its configurations: ${best.name})`, met: vsPeer >= 5 },
-        { goal: 'loss-free UDP ingest >= 70% of a bare Node receive loop', met: vsBare >= 0.7 },
-      ],
-    };
-  } finally {
-    for (const stop of stops.reverse()) await stop();
-  }
+      ...figures,
+      ovs_telemetry_lossless_samples_per_s: Math.round(ours.rate * one.samplesPerDatagram),
+    },
+    goals: [{ goal: 'decode+enrich+aggregate >= 2 million samples/s on one core', met: one.pipeline.wall[0] >= 2_000_000 }, ...goals],
+  };
 }
