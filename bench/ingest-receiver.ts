@@ -3,12 +3,15 @@
  * argv[3] the receive buffer to ask for:
  * - `sflow`: ovs-telemetry's SflowListener with the whole pipeline the collector runs
  *   (enrichment against the ovs-lab OVSDB state, aggregation with top talkers);
+ * - `ipfix`: its NetflowListener (template cache defaults) with the same pipeline;
  * - `bare`: a Node UDP socket whose handler only counts (the ceiling of any Node receiver).
  * Each binds 127.0.0.1:0 with that receive buffer, sends { port } when bound, and answers
  * any message with its ReceiverStats.
  */
 import { createSocket } from 'node:dgram';
 import { silentLogger } from '../common/log.js';
+import { METRICS } from '../common/metrics.js';
+import { NetflowListener } from '../collector/ipfix/listener.js';
 import { SflowListener } from '../collector/sflow/listener.js';
 import { labPipeline } from './ovs-lab.js';
 
@@ -37,6 +40,18 @@ async function sflow(): Promise<Receiver> {
   return { port, stats: () => ({ decoded: l.decoded, lost: lost() }) };
 }
 
+async function ipfix(): Promise<Receiver> {
+  const l = new NetflowListener({ label: 'ipfix', listenAddress: '127.0.0.1:0', receiveBufferBytes, maxExporters: 1024, sink: labPipeline(), logger: silentLogger });
+  const { port } = await l.start();
+  // Records missing from the exporters' sequence numbers, as the listener reports them.
+  const lost = () => {
+    let n = 0;
+    l.health.collect({ add: (spec, _labels, value) => void (spec === METRICS.ipfixLostRecords ? (n += value) : 0) });
+    return n;
+  };
+  return { port, stats: () => ({ decoded: l.decoded, lost: lost() }) };
+}
+
 async function bare(): Promise<Receiver> {
   const socket = createSocket({ type: 'udp4', recvBufferSize: receiveBufferBytes });
   let received = 0;
@@ -45,7 +60,7 @@ async function bare(): Promise<Receiver> {
   return { port: socket.address().port, stats: () => ({ decoded: received, lost: 0 }) };
 }
 
-const MODES: Record<string, () => Promise<Receiver>> = { sflow, bare };
+const MODES: Record<string, () => Promise<Receiver>> = { sflow, ipfix, bare };
 
 const mode = MODES[process.argv[2]];
 if (mode === undefined) throw new Error(`unknown receiver mode ${process.argv[2]}`);

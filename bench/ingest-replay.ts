@@ -5,7 +5,7 @@
  * over the capture; each port gets a stream of its own. Commanded over IPC:
  *   → { port, rate, seconds }     ← { sent, passes, elapsedMs }
  */
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
 import { STREAMS, type StreamName } from './ingest-streams.js';
 import type { ReplayStream } from './replay-stream.js';
 
@@ -28,13 +28,15 @@ const BATCH = 256;
 
 const makeStream = STREAMS[process.argv[2] as StreamName];
 const streams = new Map<number, ReplayStream>();
-const socket = createSocket('udp4');
+/** One socket per UDP source of the capture (an exporter's identity is its address and port). */
+const sockets: Socket[] = [];
 
 async function replay(cmd: ReplayCommand): Promise<ReplayResult> {
   let stream = streams.get(cmd.port);
   if (stream === undefined) {
     stream = makeStream(COPIES);
     streams.set(cmd.port, stream);
+    while (sockets.length < stream.sources) sockets.push(createSocket('udp4'));
   }
   const perPass = stream.datagramsPerPass;
   const passes = Math.max(1, Math.round((cmd.rate * cmd.seconds) / perPass));
@@ -43,14 +45,17 @@ async function replay(cmd: ReplayCommand): Promise<ReplayResult> {
   let sent = 0;
   while (sent < total) {
     const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * cmd.rate) + 1);
-    for (let n = 0; sent < due && n < BATCH; n++, sent++) socket.send(stream.next(), cmd.port, '127.0.0.1');
+    for (let n = 0; sent < due && n < BATCH; n++, sent++) {
+      const datagram = stream.next();
+      sockets[stream.source].send(datagram, cmd.port, '127.0.0.1');
+    }
     await new Promise((resolve) => setImmediate(resolve));
   }
-  while (socket.getSendQueueCount() > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  while (sockets.some((s) => s.getSendQueueCount() > 0)) await new Promise((resolve) => setTimeout(resolve, 1));
   return { sent, passes, elapsedMs: performance.now() - start };
 }
 
 process.on('message', (cmd: ReplayCommand) => {
   void replay(cmd).then((result) => process.send?.(result));
 });
-process.on('disconnect', () => socket.close());
+process.on('disconnect', () => sockets.forEach((s) => s.close()));

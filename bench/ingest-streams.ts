@@ -1,7 +1,7 @@
 /** The captures the ingest benchmarks replay, each as an unbroken stream (replay-stream.ts). */
 import path from 'node:path';
 import { decodeFlowDatagram, NetflowContext, type FlowSink } from '../collector/ipfix/decode.js';
-import { loadDatagrams, ovsLabDir } from './ovs-lab.js';
+import { loadCapture, ovsLabDir } from './ovs-lab.js';
 import { ipfixContinuity, ReplayStream, sflowContinuity } from './replay-stream.js';
 
 /** Data records (flow and options) of each datagram, decoded in capture order (templates first). */
@@ -19,13 +19,13 @@ function ipfixRecords(): (datagram: Uint8Array) => number {
 
 export const STREAMS = {
   /** ovs-lab/sflow.pcap: Open vSwitch sFlow (flow and counter samples of a two-host lab). */
-  sflow: (copies: number) => new ReplayStream(loadDatagrams(path.join(ovsLabDir(), 'sflow.pcap')), sflowContinuity, copies),
+  sflow: (copies: number) => new ReplayStream(loadCapture(path.join(ovsLabDir(), 'sflow.pcap')), sflowContinuity, copies),
   /**
    * ovs-lab/ipfix.pcap: Open vSwitch IPFIX of two bridges (each its observation domain): its
    * template messages first, then one flow record a message; every pass sends the templates
    * again, as OVS refreshes them.
    */
-  ipfix: (copies: number) => new ReplayStream(loadDatagrams(path.join(ovsLabDir(), 'ipfix.pcap')), ipfixContinuity(ipfixRecords()), copies),
+  ipfix: (copies: number) => new ReplayStream(loadCapture(path.join(ovsLabDir(), 'ipfix.pcap')), ipfixContinuity(ipfixRecords()), copies),
 };
 
 export type StreamName = keyof typeof STREAMS;

@@ -8,37 +8,11 @@
  * Goal: >= 500,000 records/s for each on one core.
  * Run after a build: `npx tsc -p tsconfig.build.json && node dist/bench/ipfix-decode.js`.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { readCapture } from '../collector/capture/reader.js';
-import { extractUdp, UdpDatagram } from '../collector/capture/udp.js';
 import { decodeFlowDatagram, NetflowContext, type FlowSink } from '../collector/ipfix/decode.js';
-import { PacketInfo } from '../collector/packet/fields.js';
+import { loadCapture, repoRoot, type CapturedDatagram } from './ovs-lab.js';
 
 const GOAL_RECORDS_PER_SECOND = 500_000;
-
-/** The repository root, from bench/ in the source tree or dist/bench/ in the build. */
-function repoRoot(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  return path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '../..') : path.resolve(here, '..');
-}
-
-interface Datagram {
-  payload: Uint8Array;
-  srcAddr: string;
-  srcPort: number;
-}
-
-function loadDatagrams(file: string): Datagram[] {
-  const info = new PacketInfo();
-  const udp = new UdpDatagram();
-  const out: Datagram[] = [];
-  for (const frame of readCapture(readFileSync(file))) {
-    if (extractUdp(frame, info, udp) === null) out.push({ payload: udp.payload.slice(), srcAddr: udp.srcAddr, srcPort: udp.srcPort });
-  }
-  return out;
-}
 
 interface Run {
   recordsPerSecond: number;
@@ -47,7 +21,7 @@ interface Run {
 }
 
 /** Decode `datagrams` repeatedly for about `seconds`; the context keeps its templates. */
-function measure(ctx: NetflowContext, datagrams: Datagram[], seconds: number): Run {
+function measure(ctx: NetflowContext, datagrams: CapturedDatagram[], seconds: number): Run {
   let records = 0;
   let checksum = 0;
   const sink: FlowSink = {
@@ -87,10 +61,10 @@ function measure(ctx: NetflowContext, datagrams: Datagram[], seconds: number): R
 
 /** Data datagrams only (templates learned first) and the whole capture. */
 function benchCapture(file: string, seconds: number): { data: Run; all: Run; datagrams: number } {
-  const all = loadDatagrams(file);
+  const all = loadCapture(file);
   const ctx = new NetflowContext();
   ctx.timeReceivedNs = BigInt(Date.now()) * 1_000_000n;
-  let dataOnly: Datagram[] = [];
+  let dataOnly: CapturedDatagram[] = [];
   const counter: FlowSink = { flow() {}, options() {} };
   for (const d of all) {
     ctx.setExporter(d.srcAddr, d.srcPort);

@@ -33,15 +33,26 @@ export function ovsLabDir(): string {
   return path.resolve(repoRoot(), '../shared/testdata/ovs-lab');
 }
 
-/** The UDP payloads of a capture, copied out of the file. */
-export function loadDatagrams(file: string): Uint8Array[] {
+/** A UDP datagram of a capture: its payload (copied out of the file) and where it came from. */
+export interface CapturedDatagram {
+  readonly payload: Uint8Array;
+  readonly srcAddr: string;
+  readonly srcPort: number;
+}
+
+export function loadCapture(file: string): CapturedDatagram[] {
   const info = new PacketInfo();
   const udp = new UdpDatagram();
-  const out: Uint8Array[] = [];
+  const out: CapturedDatagram[] = [];
   for (const frame of readCapture(readFileSync(file))) {
-    if (extractUdp(frame, info, udp) === null) out.push(udp.payload.slice());
+    if (extractUdp(frame, info, udp) === null) out.push({ payload: udp.payload.slice(), srcAddr: udp.srcAddr, srcPort: udp.srcPort });
   }
   return out;
+}
+
+/** The UDP payloads of a capture. */
+export function loadDatagrams(file: string): Uint8Array[] {
+  return loadCapture(file).map((d) => d.payload);
 }
 
 interface DumpTable {

@@ -4,10 +4,15 @@
  * moved on by one capture's span per pass. A receiver's loss accounting then sees a live
  * exporter, not a restart every pass, and only real losses count.
  *
+ * Datagrams keep their exporter: `source` says which of the capture's UDP sources (address and
+ * port) sent the datagram `next()` gave last, so a sender can send it from a socket of its own.
+ *
  * Each continuity field has a key (its counter: one agent's datagram sequence, one source's
  * sample sequence...) and `advance`, how far the counter moves after this datagram; a pass
  * adds, per key, (highest value + its advance) - lowest value.
  */
+
+import type { CapturedDatagram } from './ovs-lab.js';
 
 export interface ContinuityField {
   /** Byte offset of a big-endian u32 in the datagram. */
@@ -21,6 +26,10 @@ const U32 = 2 ** 32;
 
 export class ReplayStream {
   readonly datagramsPerPass: number;
+  /** Distinct UDP sources in the capture; `source` is one of 0 .. sources - 1. */
+  readonly sources: number;
+  source = 0;
+  private readonly sourceOf: number[];
   /** Copies of the capture, used in turn: a datagram is rewritten only `copies` passes after it was handed out. */
   private readonly copies: Buffer[][];
   private readonly offsets: number[][];
@@ -28,10 +37,18 @@ export class ReplayStream {
   private readonly spans: number[][];
   private count = 0;
 
-  constructor(datagrams: readonly Uint8Array[], fieldsOf: (datagram: Uint8Array) => ContinuityField[], copies = 1) {
+  constructor(capture: readonly CapturedDatagram[], fieldsOf: (datagram: Uint8Array, source: number) => ContinuityField[], copies = 1) {
+    const datagrams = capture.map((d) => d.payload);
+    const sourceIds = new Map<string, number>();
+    this.sourceOf = capture.map((d) => {
+      const key = `${d.srcAddr}:${d.srcPort}`;
+      if (!sourceIds.has(key)) sourceIds.set(key, sourceIds.size);
+      return sourceIds.get(key)!;
+    });
+    this.sources = sourceIds.size;
     this.datagramsPerPass = datagrams.length;
     this.copies = Array.from({ length: copies }, () => datagrams.map((d) => Buffer.from(d)));
-    const fields = datagrams.map((d) => fieldsOf(d));
+    const fields = datagrams.map((d, i) => fieldsOf(d, this.sourceOf[i]));
     const low = new Map<string, number>();
     const high = new Map<string, number>();
     datagrams.forEach((d, i) => {
@@ -57,11 +74,20 @@ export class ReplayStream {
     const i = this.count % this.datagramsPerPass;
     const pass = Math.floor(this.count / this.datagramsPerPass);
     this.count++;
+    this.source = this.sourceOf[i];
     const buf = this.copies[pass % this.copies.length][i];
     const offsets = this.offsets[i];
     const values = this.values[i];
     const spans = this.spans[i];
-    for (let f = 0; f < offsets.length; f++) buf.writeUInt32BE((values[f] + pass * spans[f]) % U32, offsets[f]);
+    for (let f = 0; f < offsets.length; f++) {
+      // Big-endian, byte by byte: cheaper than writeUInt32BE's checks (this runs per datagram).
+      const v = (values[f] + pass * spans[f]) % U32;
+      const o = offsets[f];
+      buf[o] = v >>> 24;
+      buf[o + 1] = v >>> 16;
+      buf[o + 2] = v >>> 8;
+      buf[o + 3] = v;
+    }
     return buf;
   }
 }
@@ -104,16 +130,15 @@ export function sflowContinuity(d: Uint8Array): ContinuityField[] {
 }
 
 /**
- * IPFIX (RFC 7011 section 3.1): the export time, and the sequence number per observation
- * domain, which counts the data records sent before the message; `records` gives the data
- * records of each datagram, in capture order.
+ * IPFIX (RFC 7011 section 3.1) as Open vSwitch numbers it: the export time, and the sequence
+ * number, which counts the data records sent before the message. OVS keeps one counter per
+ * exporter (a bridge's UDP socket) across its observation domains, its domain-0 exporting
+ * process statistics included (ofproto-dpif-ipfix.c), so the counter's key is the exporter.
+ * `records` gives the data records of each datagram, in capture order.
  */
-export function ipfixContinuity(records: (datagram: Uint8Array) => number): (d: Uint8Array) => ContinuityField[] {
-  return (d) => {
-    const domain = Buffer.from(d.buffer, d.byteOffset, d.byteLength).readUInt32BE(12);
-    return [
-      { offset: 4, key: 'export time', advance: 1 },
-      { offset: 8, key: `domain ${domain}`, advance: records(d) },
-    ];
-  };
+export function ipfixContinuity(records: (datagram: Uint8Array) => number): (d: Uint8Array, source: number) => ContinuityField[] {
+  return (d, source) => [
+    { offset: 4, key: 'export time', advance: 1 },
+    { offset: 8, key: `exporter ${source}`, advance: records(d) },
+  ];
 }

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchEnforcer } from './enforcer.js';
 import { benchIpfixDecode } from './ipfix-decode.js';
+import { benchIpfixIngest } from './ipfix-ingest.js';
 import { benchOpenflowDump } from './openflow-dump.js';
 import { benchOvsdbSync } from './ovsdb-sync.js';
 import { benchSflowIngest } from './sflow-ingest.js';
@@ -25,6 +26,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   'sflow-ingest': benchSflowIngest,
   'openflow-dump': benchOpenflowDump,
   'ipfix-decode': benchIpfixDecode,
+  'ipfix-ingest': benchIpfixIngest,
   enforcer: benchEnforcer,
   topology: benchTopology,
 };

@@ -4,33 +4,12 @@
  * (records handed to a sink that only counts). Goal: >= 2 million samples/s.
  * Run: `npm run bench`, or after a build `node dist/bench/sflow-decode.js`.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { readCapture } from '../collector/capture/reader.js';
-import { extractUdp, UdpDatagram } from '../collector/capture/udp.js';
-import { PacketInfo } from '../collector/packet/fields.js';
 import { decodeDatagram, SflowContext, type SflowSink } from '../collector/sflow/decode.js';
-
-/** The repository root, from bench/ in the source tree or dist/bench/ in the build. */
-function repoRoot(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  return path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '../..') : path.resolve(here, '..');
-}
-
-function loadDatagrams(file: string): Uint8Array[] {
-  const info = new PacketInfo();
-  const udp = new UdpDatagram();
-  const out: Uint8Array[] = [];
-  for (const frame of readCapture(readFileSync(file))) {
-    if (extractUdp(frame, info, udp) === null) out.push(udp.payload.slice());
-  }
-  return out;
-}
+import { loadDatagrams, ovsLabDir } from './ovs-lab.js';
 
 export async function benchSflowDecode(seconds = 3): Promise<{ name: string; samplesPerSecond: number; datagrams: number; notes: string }> {
-  const file = path.resolve(repoRoot(), '../shared/testdata/ovs-lab/sflow.pcap');
-  const datagrams = loadDatagrams(file);
+  const datagrams = loadDatagrams(path.join(ovsLabDir(), 'sflow.pcap'));
   const ctx = new SflowContext();
   let samples = 0;
   let bytes = 0;
