@@ -11,9 +11,10 @@ import { describeError } from '../../common/errors.js';
 import type { FlowMod, MeterConfig, MeterMod, OpenFlowClient } from '../../collector/openflow/index.js';
 import type { TransactOperation, TransactResult } from '../../collector/ovsdb/transact.js';
 import { isPreconditionFailure } from './ovsdb-json.js';
-import { planOpenFlow, COOKIE_MASK, COOKIE_PREFIX, isOwnedMeter, type BridgeFlows, type OpenFlowChange } from './ovs-openflow.js';
+import { planOpenFlow, COOKIE_MASK, COOKIE_PREFIX, isOwnedMeter, meterIdsOf, type BridgeFlows, type OpenFlowChange } from './ovs-openflow.js';
 import { OvsdbPlanner, type OvsdbChange } from './ovs-ovsdb.js';
-import { ownership, vmPorts, type OvsPort, type Ownership, type TableView } from './ovs-rows.js';
+import { meterRecord, ownership, vmPorts, type OvsPort, type Ownership, type TableView } from './ovs-rows.js';
+import { deleteMapKeys, formatMeterIds, METERS_KEY, setMapKeys } from './ovsdb-json.js';
 import type { RowChange } from '../../collector/ovsdb/replica.js';
 import type { ApplyOutcome, Backend, Plan, PortDesire } from './types.js';
 
@@ -102,6 +103,7 @@ export class OvsBackend implements Backend<OvsPort, OvsChange> {
     if (complete) this.changedRows = new Set();
     const changes: OvsChange[] = [...ovsdb.changes];
     const inSync = new Map(ovsdb.inSync);
+    const findings = [...ovsdb.findings];
     for (const bridge of this.bridges) {
       let flows: BridgeFlows;
       try {
@@ -114,20 +116,41 @@ export class OvsBackend implements Backend<OvsPort, OvsChange> {
       const part = planOpenFlow(flows, desired, complete);
       changes.push(...part.changes);
       for (const [k, v] of part.inSync) inSync.set(k, v);
+      findings.push(...part.findings);
     }
-    return { changes, inSync, findings: ovsdb.findings };
+    return { changes, inSync, findings };
   }
 
+  /** The enforcer's flows and meters on a bridge (ovs-openflow.ts states which meters are its own). */
   private async readBridge(bridge: string): Promise<BridgeFlows> {
     return this.opts.openflow(bridge).use(async (client) => {
       const flowList = await client.flowStatsAll({ cookie: COOKIE_PREFIX, cookieMask: COOKIE_MASK });
       const meterList: MeterConfig[] = await client.meterConfig();
-      return {
-        bridge,
-        flows: new Map(flowList.map((f) => [f.cookie, f])),
-        meters: new Map(meterList.filter((m) => isOwnedMeter(m.meterId)).map((m) => [m.meterId, m])),
-      };
+      const ours = new Set([...(meterRecord(this.opts.view, bridge)?.ids ?? []), ...flowList.flatMap((f) => meterIdsOf(f.instructions))]);
+      const meters = new Map<number, MeterConfig>();
+      const foreignMeters = new Set<number>();
+      for (const m of meterList) {
+        if (ours.has(m.meterId)) meters.set(m.meterId, m);
+        else if (isOwnedMeter(m.meterId)) foreignMeters.add(m.meterId);
+      }
+      return { bridge, flows: new Map(flowList.map((f) => [f.cookie, f])), meters, foreignMeters };
     });
+  }
+
+  /** Writes the bridge's meter record: `add` joins it, `remove` leaves it. */
+  private async recordMeters(bridge: string, add: readonly number[], remove: readonly number[]): Promise<void> {
+    const record = meterRecord(this.opts.view, bridge);
+    if (record === null) throw new Error(`bridge ${bridge} is not in OVSDB`);
+    const ids = new Set(record.ids);
+    for (const id of add) ids.add(id);
+    for (const id of remove) ids.delete(id);
+    if (ids.size === record.ids.size && [...ids].every((id) => record.ids.has(id))) return;
+    await this.opts.ovsdb.transact('Open_vSwitch', [
+      { op: 'comment', comment: `ovs-telemetry enforcer: meters of ${bridge}` },
+      ...(ids.size === 0
+        ? [deleteMapKeys('Bridge', record.uuid, 'external_ids', [METERS_KEY])]
+        : setMapKeys('Bridge', record.uuid, 'external_ids', [[METERS_KEY, formatMeterIds(ids)]])),
+    ]);
   }
 
   async apply(changes: readonly OvsChange[]): Promise<ApplyOutcome[]> {
@@ -174,6 +197,8 @@ export class OvsBackend implements Backend<OvsPort, OvsChange> {
     for (const bridge of bridges) {
       const mine = changes.filter((c) => c.openflow.bridge === bridge);
       try {
+        // A meter is recorded as the enforcer's before it exists, and forgotten once it is gone.
+        await this.recordMeters(bridge, mine.flatMap((c) => c.openflow.meters.filter((m) => m.command === 'add').map((m) => m.meterId)), []);
         await this.opts.openflow(bridge).use(async (client) => {
           const run = async (pick: (c: OpenFlowChange) => readonly (FlowMod | MeterMod)[]): Promise<void> => {
             const work = mine.flatMap((c) => pick(c).map((mod) => ({ change: c, mod })));
@@ -191,6 +216,11 @@ export class OvsBackend implements Backend<OvsPort, OvsChange> {
           await run((c) => c.openflow.flows);
           await run((c) => c.openflow.deleteFlows);
           await run((c) => c.openflow.deleteMeters);
+        });
+        const deleted = mine.filter((c) => !failed.has(c.key)).flatMap((c) => c.openflow.deleteMeters.map((m) => m.meterId));
+        await this.recordMeters(bridge, [], deleted).catch((err: unknown) => {
+          // Harmless: a recorded id with no meter behind it is only ever re-created by the enforcer.
+          this.opts.logger.warn({ bridge, err: describeError(err) }, 'enforcer: cannot update the meter record');
         });
       } catch (err) {
         for (const c of mine) if (!failed.has(c.key)) failed.set(c.key, describeError(err));

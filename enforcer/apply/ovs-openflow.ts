@@ -7,12 +7,18 @@
  *
  * Ownership: every flow carries the enforcer's cookie prefix; meters use the id range from
  * METER_BASE (OVS maps OpenFlow meter ids onto datapath meters, so high ids cost nothing), each
- * id derived from the port's ofport, so no allocation state is needed.
+ * id derived from the port's ofport, so no allocation state is needed. Meters carry no marker,
+ * so the id range alone proves nothing: a meter is the enforcer's only if the bridge's record
+ * (Bridge external_ids METERS_KEY, written before the meter is added and cleared after it is
+ * deleted) lists its id, or one of the enforcer's own flows uses it (only the enforcer adds
+ * those, and only after adding the meter: this also adopts meters made before the record
+ * existed). Any other meter, in the range or not, is never modified or deleted: a port whose
+ * meter id is taken by one is reported, and its meter flows wait.
  */
 import type { FlowMod, FlowStats, MatchField, MeterConfig, MeterMod, OxmValue } from '../../collector/openflow/index.js';
 import type { Action, Instruction } from '../../collector/openflow/index.js';
 import type { Resolution } from '../policy/resolve.js';
-import { changeKey, fingerprint, type Change, type Mechanism, type StateJson } from './types.js';
+import { changeKey, fingerprint, type Change, type Finding, type Mechanism, type StateJson } from './types.js';
 import type { OvsPort } from './ovs-rows.js';
 import { COOKIE_PREFIX, METER_BASE } from '../../common/ownership.js';
 
@@ -78,12 +84,26 @@ export interface OpenFlowChange extends Change {
 export interface BridgeFlows {
   readonly bridge: string;
   readonly flows: ReadonlyMap<bigint, FlowStats>;
+  /** The enforcer's meters (see the ownership rule above). */
   readonly meters: ReadonlyMap<number, MeterConfig>;
+  /** Meters in the enforcer's id range that are not its own: never touched. */
+  readonly foreignMeters: ReadonlySet<number>;
 }
 
 export interface OpenFlowPlanPart {
   readonly changes: OpenFlowChange[];
   readonly inSync: Map<string, string>;
+  readonly findings: Finding[];
+}
+
+/** The meter ids a flow's instructions use (OF1.3/1.4: meter instruction; OF1.5: meter action). */
+export function meterIdsOf(instructions: readonly Instruction[]): number[] {
+  const ids: number[] = [];
+  for (const inst of instructions) {
+    if (inst.type === 'meter') ids.push(inst.meterId);
+    else if (inst.type === 'apply_actions') for (const a of inst.actions) if (a.type === 'meter') ids.push(a.meterId);
+  }
+  return ids;
 }
 
 // ---- Canonical text of a flow, to compare what is installed with what should be.
@@ -257,7 +277,7 @@ export interface OpenFlowDesire {
  * (`complete`), removes owned ones nothing wants.
  */
 export function planOpenFlow(actual: BridgeFlows, desired: readonly OpenFlowDesire[], complete: boolean): OpenFlowPlanPart {
-  const part: OpenFlowPlanPart = { changes: [], inSync: new Map() };
+  const part: OpenFlowPlanPart = { changes: [], inSync: new Map(), findings: [] };
   const wantedCookies = new Set<bigint>();
   const wantedMeters = new Set<number>();
   const empty = { bridge: actual.bridge, meters: [], flows: [], deleteFlows: [], deleteMeters: [] };
@@ -274,6 +294,11 @@ export function planOpenFlow(actual: BridgeFlows, desired: readonly OpenFlowDesi
       const key = changeKey(port.key, d.mechanism);
       for (const c of d.cookies) wantedCookies.add(c);
       if (d.meter) wantedMeters.add(d.meter.id);
+      const taken = [...(d.meter?.spec ? [d.meter.id] : []), ...d.flows.flatMap((f) => meterIdsOf(f.instructions))].find((id) => actual.foreignMeters.has(id));
+      if (taken !== undefined) {
+        part.findings.push({ key, target: port, mechanism: d.mechanism, reason: `meter ${taken} exists and was not created by the enforcer: not changed, its flows not added`, state: { meter_id: taken } });
+        continue;
+      }
       const meterNow = d.meter ? actual.meters.get(d.meter.id) ?? null : null;
       const flowsNow = d.cookies.map((c) => actual.flows.get(c)).filter((f): f is FlowStats => f !== undefined);
       const meters: MeterMod[] = [];

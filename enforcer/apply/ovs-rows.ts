@@ -9,6 +9,7 @@ import type { RowChange } from '../../collector/ovsdb/replica.js';
 import { getInt, getSet, getString } from '../../collector/ovsdb/row.js';
 import type { Target } from '../policy/selector.js';
 import { OWNER_KEY, OWNER_VALUE, POLICING_OWNER_KEY, PORT_KEY } from '../../common/ownership.js';
+import { METERS_KEY, parseMeterIds } from './ovsdb-json.js';
 
 /**
  * What the enforcer monitors of the Open_vSwitch database: what the interface model needs for
@@ -17,7 +18,7 @@ import { OWNER_KEY, OWNER_VALUE, POLICING_OWNER_KEY, PORT_KEY } from '../../comm
  */
 export const OVS_ENFORCER_MONITOR = {
   Open_vSwitch: { columns: ['bridges', 'external_ids'] },
-  Bridge: { columns: ['name', 'ports'] },
+  Bridge: { columns: ['name', 'ports', 'external_ids'] },
   Port: { columns: ['name', 'interfaces', 'tag', 'other_config', 'external_ids', 'qos'] },
   Interface: { columns: ['name', 'type', 'ofport', 'mac_in_use', 'external_ids', 'ingress_policing_rate', 'ingress_policing_burst'] },
   QoS: { columns: ['type', 'other_config', 'queues', 'external_ids'] },
@@ -28,12 +29,14 @@ export const OVS_ENFORCER_MONITOR = {
 const LIMIT_COLUMNS: Readonly<Record<string, ReadonlySet<string>>> = {
   Interface: new Set(['ingress_policing_rate', 'ingress_policing_burst']),
   Port: new Set(['qos']),
+  // The meter record; the interface model reads the bridge's name and ports only.
+  Bridge: new Set(['external_ids']),
 };
 
 /**
  * Whether a change can alter the VM ports or their tenancy (and so the interface model must be
- * rebuilt): not a change of QoS or Queue rows, nor one of the limit columns alone, which is what
- * applying limits writes. Unchanged columns keep their decoded value (the replica copies the row
+ * rebuilt): not a change of QoS or Queue rows, nor one of the limit columns or the meter record
+ * alone, which is what applying limits writes. Unchanged columns keep their decoded value (the replica copies the row
  * and replaces only what a "modify" carries), so identity tells what changed.
  */
 export function changesPorts(change: RowChange): boolean {
@@ -216,4 +219,12 @@ export function ownership(view: TableView): Ownership {
   const referencedQos = new Set<string>();
   for (const row of view.table('Port').values()) for (const q of getSet(row, 'qos')) if (typeof q === 'string') referencedQos.add(q);
   return { qosByPort, ownedQos, ownedQueues, referencedQos, referencedQueues };
+}
+
+/** A bridge's row and the meter ids recorded on it as the enforcer's (null: no such bridge). */
+export function meterRecord(view: TableView, bridge: string): { readonly uuid: string; readonly ids: Set<number> } | null {
+  for (const [uuid, row] of view.table('Bridge')) {
+    if (getString(row, 'name') === bridge) return { uuid, ids: parseMeterIds(mapValue(row, 'external_ids', METERS_KEY)) };
+  }
+  return null;
 }

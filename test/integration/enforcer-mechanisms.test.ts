@@ -203,17 +203,48 @@ describe('enforcer OVS mechanisms', () => {
     expect((await planFor(new Map())).changes).toEqual([]);
   });
 
-  it('owned flows and meters nothing wants any more are collected; others are not', async () => {
+  it('owned flows and meters nothing wants any more are collected; meters it did not create are never touched', async () => {
     const br = sb.ovs.mgmt('br-int').slice('unix:'.length);
-    await sb.ovs.ofctl('-O', 'OpenFlow13', 'add-meter', br, `meter=${meterIdOf(40, 'egress')},pktps,bands=type=drop,rate=100`);
-    await sb.ovs.ofctl('-O', 'OpenFlow13', 'add-meter', br, 'meter=7,pktps,bands=type=drop,rate=100');
+    const bridgeIds = async () => (await sb.list('bridge', 'br-int', ['external_ids']))[0].external_ids as Record<string, string>;
+    // Removing every limit left no meter record behind.
+    expect(Object.keys(await bridgeIds())).not.toContain('ovs-telemetry:meters');
+    // Ours (recorded on the bridge), one in our id range nobody recorded, and one outside it.
+    const recorded = meterIdOf(40, 'egress');
+    const squatter = meterIdOf(2, 'egress');
+    for (const id of [recorded, squatter, 7]) await sb.ovs.ofctl('-O', 'OpenFlow13', 'add-meter', br, `meter=${id},pktps,bands=type=drop,rate=100`);
+    await sb.ovs.vsctl('set', 'bridge', 'br-int', `external_ids:ovs-telemetry\\:meters=${recorded}`);
     await sb.ovs.ofctl('add-flow', br, `cookie=0x${(COOKIE_PREFIX | 0x2801n).toString(16)},priority=230,in_port=40,actions=drop`);
     await sb.ovs.ofctl('add-flow', br, 'cookie=0x1234,priority=5,in_port=41,actions=drop');
+    await settle();
     const plan = await planFor(new Map());
-    expect(plan.changes.map((c) => c.before)).toEqual([{ bridge: 'br-int', flows: [`0x${(COOKIE_PREFIX | 0x2801n).toString(16)}`], meters: [meterIdOf(40, 'egress')] }]);
+    expect(plan.changes.map((c) => c.before)).toEqual([{ bridge: 'br-int', flows: [`0x${(COOKIE_PREFIX | 0x2801n).toString(16)}`], meters: [recorded] }]);
     expect((await sb.backend.apply(plan.changes))[0].ok).toBe(true);
-    expect(await sb.dumpMeters()).toContain('meter=7 ');
+    await settle();
+    const meters = await sb.dumpMeters();
+    expect(meters).not.toContain(`meter=${recorded} `);
+    expect(meters).toContain(`meter=${squatter} `);
+    expect(meters).toContain('meter=7 ');
     expect(await sb.dumpFlows()).toContain('cookie=0x1234');
     expect(await sb.dumpFlows()).not.toContain('cookie=0x6f74656e');
+    expect(Object.keys(await bridgeIds())).not.toContain('ovs-telemetry:meters');
+
+    // vm0 (ofport 2) now wants an egress meter whose id someone else holds: reported, not taken over.
+    const vm0 = sb.vms[0].port;
+    const blocked = await planFor(new Map<string, LimitsIn>([[vm0, { packet_rate: { egress: { max_kpps: 5 } } }]]));
+    expect(blocked.changes).toEqual([]);
+    expect(blocked.findings).toEqual([expect.objectContaining({ key: `br-int/${vm0}#egress_meter`, reason: `meter ${squatter} exists and was not created by the enforcer: not changed, its flows not added` })]);
+    await sb.ovs.ofctl('-O', 'OpenFlow13', 'del-meter', br, `meter=${squatter}`);
+    // Once the id is free it is the enforcer's: recorded before the meter is added.
+    const freed = await planFor(new Map<string, LimitsIn>([[vm0, { packet_rate: { egress: { max_kpps: 5 } } }]]));
+    expect(freed.changes.map((c) => [c.mechanism, c.action])).toEqual([['egress_meter', 'apply']]);
+    expect((await sb.backend.apply(freed.changes))[0].ok).toBe(true);
+    await settle();
+    expect(await bridgeIds()).toMatchObject({ 'ovs-telemetry:meters': String(squatter) });
+    expect(await sb.dumpMeters()).toContain(`meter=${squatter} pktps burst stats bands=\ntype=drop rate=5000`);
+    const cleared = await planFor(new Map());
+    expect((await sb.backend.apply(cleared.changes)).every((o) => o.ok)).toBe(true);
+    await settle();
+    expect(await sb.dumpMeters()).not.toContain(`meter=${squatter} `);
+    expect(Object.keys(await bridgeIds())).not.toContain('ovs-telemetry:meters');
   });
 });
