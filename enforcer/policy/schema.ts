@@ -28,7 +28,10 @@ const egressBandwidth = z.strictObject({
 const ingressBandwidth = z.strictObject({
   max_kbps: kbps,
   max_burst_kbps: burstKbps.optional(),
-  /** htb: a linux-htb QoS with one Queue on Port.qos (Neutron's mechanism); meter: an OpenFlow kbps meter. */
+  /**
+   * htb: Neutron's QoS on Port.qos, a linux-htb QoS with one Queue (on DPDK vhost-user ports an
+   * egress-policer QoS, as Neutron does there); meter: an OpenFlow kbps meter.
+   */
   mechanism: z.enum(['htb', 'meter']).default('htb'),
 });
 
