@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isTelemetryError } from '../../../common/errors.js';
 import { silentLogger } from '../../../common/log.js';
 import { ActionStore } from '../../../enforcer/actions/store.js';
@@ -35,6 +35,13 @@ export function payload(status: 'firing' | 'resolved', alerts: { labels: Record<
     })),
   };
 }
+
+/** A fresh directory for each test that writes files. */
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'enf-webhook-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('Alertmanager payload v4', () => {
   it('accepts what Alertmanager 0.25 sends and tolerates fields it may add', () => {
@@ -74,23 +81,18 @@ describe('webhook auth', () => {
   });
 
   it('reads the token file at start; a missing file names the key', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'enf-auth-'));
-    try {
-      writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
-      const fromFile = new WebhookAuth({ bearer_token_file: join(dir, 'token') }, 'f.yml');
-      return fromFile.check(`Bearer ${TOKEN}`).then((ok) => {
-        expect(ok).toBe(true);
-        try {
-          new WebhookAuth({ bearer_token_file: join(dir, 'missing') }, 'f.yml');
-          expect.unreachable();
-        } catch (err) {
-          expect(isTelemetryError(err, 'CONFIG_INVALID')).toBe(true);
-          expect((err as Error).message).toBe(`f.yml: key webhook.auth.bearer_token_file: cannot read ${join(dir, 'missing')}: ENOENT`);
-        }
-      });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
+    const fromFile = new WebhookAuth({ bearer_token_file: join(dir, 'token') }, 'f.yml');
+    return fromFile.check(`Bearer ${TOKEN}`).then((ok) => {
+      expect(ok).toBe(true);
+      try {
+        new WebhookAuth({ bearer_token_file: join(dir, 'missing') }, 'f.yml');
+        expect.unreachable();
+      } catch (err) {
+        expect(isTelemetryError(err, 'CONFIG_INVALID')).toBe(true);
+        expect((err as Error).message).toBe(`f.yml: key webhook.auth.bearer_token_file: cannot read ${join(dir, 'missing')}: ENOENT`);
+      }
+    });
   });
 });
 
@@ -106,93 +108,73 @@ describe('alert mappings', () => {
   });
 
   it('firing starts one action per firing (twice = once), resolved ends it, an expired firing is not re-applied', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'enf-alerts-'));
-    try {
-      let now = 1_000_000;
-      const entries: AuditEntry[] = [];
-      const store = new ActionStore(join(dir, 'state.json'));
-      const handler = new AlertHandler(setup.alerts, store, new AuditLog((t) => entries.push(...t.trim().split('\n').map((l) => JSON.parse(l) as AuditEntry))), silentLogger, () => now);
-      const hot = { labels: { alertname: 'OvsPortBandwidthHigh', direction: 'egress', neutron_port_id: 'p1' }, fingerprint: 'fp1' };
-      const first = handler.handle(payload('firing', [hot]));
-      expect(first.outcomes[0]).toMatchObject({ decision: 'throttle', mapping: 'port-egress' });
-      expect(first.changed).toEqual([expect.objectContaining({ id: 'port-egress/fp1', targetLabel: 'neutron_port_id', targetValue: 'p1' })]);
-      await first.saved;
-      expect(new ActionStore(join(dir, 'state.json')).active().map((a) => a.id)).toEqual(['port-egress/fp1']);
-      const again = handler.handle(payload('firing', [hot]));
-      expect(again.outcomes[0].decision).toBe('duplicate');
-      expect(again.changed).toEqual([]);
-      expect(store.active()).toHaveLength(1);
-      expect(store.active()[0]).toMatchObject({ id: 'port-egress/fp1', targetLabel: 'neutron_port_id', targetValue: 'p1', expiresAt: 1_000_000 + 600_000, reason: 'port above 800 Mbit/s', source: 'alertmanager receiver=enforcer-compute-1 http://alertmanager:9093' });
-      expect(entries.map((e) => [e.action, e.result])).toEqual([['throttle', 'ok'], ['throttle', 'duplicate']]);
-      expect(entries[0]).toMatchObject({ who: 'alert:port-egress', what: { neutron_port_id: 'p1' }, after: { egress: { max_kbps: 5000, max_burst_kbps: 4000, mechanism: 'policing' } } });
-      expect(handler.handle(payload('resolved', [hot])).outcomes[0].decision).toBe('restore');
-      expect(handler.handle(payload('resolved', [hot])).outcomes[0].decision).toBe('not_active');
-      expect(store.active()).toEqual([]);
-      // TTL: the same firing, re-sent after its TTL ended, stays ended; a new firing is new.
-      handler.handle(payload('firing', [{ ...hot, startsAt: '2026-01-02T00:00:00Z' }]));
-      now += 600_000;
-      expect(store.expire(now)).toHaveLength(1);
-      expect(handler.handle(payload('firing', [{ ...hot, startsAt: '2026-01-02T00:00:00Z' }])).outcomes[0].decision).toBe('already_expired');
-      expect(handler.handle(payload('firing', [{ ...hot, startsAt: '2026-01-03T00:00:00Z' }])).outcomes[0].decision).toBe('throttle');
-      // The state survives a restart: a new store on the same file.
-      await store.commit();
-      expect(new ActionStore(join(dir, 'state.json')).active().map((a) => [a.id, a.startsAt])).toEqual([['port-egress/fp1', '2026-01-03T00:00:00Z']]);
-      const ignored = handler.handle(payload('firing', [{ labels: { alertname: 'Unrelated' }, fingerprint: 'z' }]));
-      expect(ignored.outcomes[0]).toMatchObject({ decision: 'ignored', reason: 'no mapping for alertname "Unrelated"' });
-      expect(ignored.changed).toEqual([]);
-      expect(entries.at(-1)).toMatchObject({ who: 'webhook', action: 'ignore', result: 'ok' });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    let now = 1_000_000;
+    const entries: AuditEntry[] = [];
+    const store = new ActionStore(join(dir, 'state.json'));
+    const handler = new AlertHandler(setup.alerts, store, new AuditLog((t) => entries.push(...t.trim().split('\n').map((l) => JSON.parse(l) as AuditEntry))), silentLogger, () => now);
+    const hot = { labels: { alertname: 'OvsPortBandwidthHigh', direction: 'egress', neutron_port_id: 'p1' }, fingerprint: 'fp1' };
+    const first = handler.handle(payload('firing', [hot]));
+    expect(first.outcomes[0]).toMatchObject({ decision: 'throttle', mapping: 'port-egress' });
+    expect(first.changed).toEqual([expect.objectContaining({ id: 'port-egress/fp1', targetLabel: 'neutron_port_id', targetValue: 'p1' })]);
+    await first.saved;
+    expect(new ActionStore(join(dir, 'state.json')).active().map((a) => a.id)).toEqual(['port-egress/fp1']);
+    const again = handler.handle(payload('firing', [hot]));
+    expect(again.outcomes[0].decision).toBe('duplicate');
+    expect(again.changed).toEqual([]);
+    expect(store.active()).toHaveLength(1);
+    expect(store.active()[0]).toMatchObject({ id: 'port-egress/fp1', targetLabel: 'neutron_port_id', targetValue: 'p1', expiresAt: 1_000_000 + 600_000, reason: 'port above 800 Mbit/s', source: 'alertmanager receiver=enforcer-compute-1 http://alertmanager:9093' });
+    expect(entries.map((e) => [e.action, e.result])).toEqual([['throttle', 'ok'], ['throttle', 'duplicate']]);
+    expect(entries[0]).toMatchObject({ who: 'alert:port-egress', what: { neutron_port_id: 'p1' }, after: { egress: { max_kbps: 5000, max_burst_kbps: 4000, mechanism: 'policing' } } });
+    expect(handler.handle(payload('resolved', [hot])).outcomes[0].decision).toBe('restore');
+    expect(handler.handle(payload('resolved', [hot])).outcomes[0].decision).toBe('not_active');
+    expect(store.active()).toEqual([]);
+    // TTL: the same firing, re-sent after its TTL ended, stays ended; a new firing is new.
+    handler.handle(payload('firing', [{ ...hot, startsAt: '2026-01-02T00:00:00Z' }]));
+    now += 600_000;
+    expect(store.expire(now)).toHaveLength(1);
+    expect(handler.handle(payload('firing', [{ ...hot, startsAt: '2026-01-02T00:00:00Z' }])).outcomes[0].decision).toBe('already_expired');
+    expect(handler.handle(payload('firing', [{ ...hot, startsAt: '2026-01-03T00:00:00Z' }])).outcomes[0].decision).toBe('throttle');
+    // The state survives a restart: a new store on the same file.
+    await store.commit();
+    expect(new ActionStore(join(dir, 'state.json')).active().map((a) => [a.id, a.startsAt])).toEqual([['port-egress/fp1', '2026-01-03T00:00:00Z']]);
+    const ignored = handler.handle(payload('firing', [{ labels: { alertname: 'Unrelated' }, fingerprint: 'z' }]));
+    expect(ignored.outcomes[0]).toMatchObject({ decision: 'ignored', reason: 'no mapping for alertname "Unrelated"' });
+    expect(ignored.changed).toEqual([]);
+    expect(entries.at(-1)).toMatchObject({ who: 'webhook', action: 'ignore', result: 'ok' });
   });
 
   it('one write covers a notification; writes asked for during a write share the next one', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'enf-commit-'));
-    try {
-      const file = join(dir, 'state.json');
-      const store = new ActionStore(file);
-      const handler = new AlertHandler(setup.alerts, store, new AuditLog(() => undefined), silentLogger);
-      const alert = (fp: string) => ({ labels: { alertname: 'OvsPortBandwidthHigh', direction: 'egress', neutron_port_id: fp }, fingerprint: fp });
-      const a = handler.handle(payload('firing', [alert('a1'), alert('a2')]));
-      // Arrives while the first write runs: its alerts are on disk when its own promise resolves.
-      const b = handler.handle(payload('firing', [alert('b1')]));
-      await a.saved;
-      expect(new ActionStore(file).active().map((x) => x.targetValue)).toEqual(expect.arrayContaining(['a1', 'a2']));
-      await b.saved;
-      expect(new ActionStore(file).active().map((x) => x.targetValue).sort()).toEqual(['a1', 'a2', 'b1']);
-      // Nothing changed: nothing to wait for.
-      await handler.handle(payload('firing', [alert('b1')])).saved;
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const file = join(dir, 'state.json');
+    const store = new ActionStore(file);
+    const handler = new AlertHandler(setup.alerts, store, new AuditLog(() => undefined), silentLogger);
+    const alert = (fp: string) => ({ labels: { alertname: 'OvsPortBandwidthHigh', direction: 'egress', neutron_port_id: fp }, fingerprint: fp });
+    const a = handler.handle(payload('firing', [alert('a1'), alert('a2')]));
+    // Arrives while the first write runs: its alerts are on disk when its own promise resolves.
+    const b = handler.handle(payload('firing', [alert('b1')]));
+    await a.saved;
+    expect(new ActionStore(file).active().map((x) => x.targetValue)).toEqual(expect.arrayContaining(['a1', 'a2']));
+    await b.saved;
+    expect(new ActionStore(file).active().map((x) => x.targetValue).sort()).toEqual(['a1', 'a2', 'b1']);
+    // Nothing changed: nothing to wait for.
+    await handler.handle(payload('firing', [alert('b1')])).saved;
   });
 
   it('a failed write rejects and leaves the changes pending for the next commit', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'enf-commit-'));
-    try {
-      // The state file's directory turns out to be a file: every write fails until it is moved away.
-      const blocker = join(dir, 'sub');
-      const store = new ActionStore(join(blocker, 'state.json'));
-      writeFileSync(blocker, '');
-      const handler = new AlertHandler(setup.alerts, store, new AuditLog(() => undefined), silentLogger);
-      const handled = handler.handle(payload('firing', [{ labels: { alertname: 'OvsPortBandwidthHigh', direction: 'egress', neutron_port_id: 'p9' }, fingerprint: 'p9' }]));
-      await expect(handled.saved).rejects.toThrow();
-      rmSync(blocker);
-      await store.commit();
-      expect(new ActionStore(join(blocker, 'state.json')).active().map((x) => x.targetValue)).toEqual(['p9']);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    // The state file's directory turns out to be a file: every write fails until it is moved away.
+    const blocker = join(dir, 'sub');
+    const store = new ActionStore(join(blocker, 'state.json'));
+    writeFileSync(blocker, '');
+    const handler = new AlertHandler(setup.alerts, store, new AuditLog(() => undefined), silentLogger);
+    const handled = handler.handle(payload('firing', [{ labels: { alertname: 'OvsPortBandwidthHigh', direction: 'egress', neutron_port_id: 'p9' }, fingerprint: 'p9' }]));
+    await expect(handled.saved).rejects.toThrow();
+    rmSync(blocker);
+    await store.commit();
+    expect(new ActionStore(join(blocker, 'state.json')).active().map((x) => x.targetValue)).toEqual(['p9']);
   });
 
   it('a corrupt state file stops the start instead of dropping throttles', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'enf-state-'));
-    try {
-      writeFileSync(join(dir, 'state.json'), '{"format":1,"actions":[{"id":');
-      expect(() => new ActionStore(join(dir, 'state.json'))).toThrow(/the enforcer state file is corrupt/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    writeFileSync(join(dir, 'state.json'), '{"format":1,"actions":[{"id":');
+    expect(() => new ActionStore(join(dir, 'state.json'))).toThrow(/the enforcer state file is corrupt/);
   });
 });
 
