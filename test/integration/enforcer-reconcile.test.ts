@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../common/log.js';
+import { getInt, getSet } from '../../collector/ovsdb/row.js';
 import { dryRunEnforcer, startEnforcer, type RunningEnforcer } from '../../cli/enforce.js';
 import { meterIdOf, COOKIE_PREFIX } from '../../enforcer/apply/ovs-openflow.js';
 import { OVS_MAX_RATE } from '../../enforcer/apply/ovs-ovsdb.js';
@@ -30,6 +31,15 @@ describe('enforcer: reconcile, drift, webhook', () => {
 
   const policing = async (i: number) => (await sb.list('interface', vm(i).port, ['ingress_policing_rate', 'ingress_policing_burst']))[0];
   const portQos = async (i: number) => String((await sb.list('port', vm(i).port, ['qos']))[0].qos);
+  // What timed checks look at: the sandbox's own monitor (no ovs-vsctl start-up in the figure).
+  const liveRate = (i: number): number | null => {
+    const row = sb.named('Interface', vm(i).port);
+    return row ? getInt(row, 'ingress_policing_rate') : null;
+  };
+  const liveQos = (i: number): string => {
+    const row = sb.named('Port', vm(i).port);
+    return row ? String(getSet(row, 'qos')[0] ?? '') : '';
+  };
   const foreign = async () => JSON.stringify({
     port: await sb.list('port', vm(2).port, ['qos', 'other_config', 'external_ids']),
     iface: await sb.list('interface', vm(2).port, ['ingress_policing_rate', 'ingress_policing_burst', 'external_ids']),
@@ -145,11 +155,13 @@ alerts:
     const br = sb.ovs.mgmt('br-int').slice('unix:'.length);
     const times: Record<string, number> = {};
     times.policing = await repairTime(() => sb.ovs.vsctl('set', 'interface', vm(0).port, 'ingress_policing_rate=0', 'ingress_policing_burst=0'),
-      async () => (await policing(0)).ingress_policing_rate === 10_000);
+      async () => liveRate(0) === 10_000);
+    expect(await policing(0)).toEqual({ ingress_policing_rate: 10_000, ingress_policing_burst: 8000 });
     const qos = await portQos(0);
-    times.clearQos = await repairTime(() => sb.ovs.vsctl('clear', 'port', vm(0).port, 'qos'), async () => (await portQos(0)) === qos);
+    times.clearQos = await repairTime(() => sb.ovs.vsctl('clear', 'port', vm(0).port, 'qos'), async () => liveQos(0) === qos);
     times.destroyQos = await repairTime(() => sb.ovs.vsctl('clear', 'port', vm(0).port, 'qos', '--', 'destroy', 'qos', qos),
-      async () => { const q = await portQos(0); return q !== '' && q !== qos; });
+      async () => { const q = liveQos(0); return q !== '' && q !== qos; });
+    expect(await portQos(0)).toBe(liveQos(0));
     const meter = meterIdOf(3, 'egress');
     times.meter = await repairTime(() => sb.ovs.ofctl('-O', 'OpenFlow13', 'del-meter', br, `meter=${meter}`),
       async () => (await sb.dumpMeters()).includes(`meter=${meter}`) && (await sb.dumpFlows()).includes(`meter:${meter},set_field:26->ip_dscp`));
@@ -210,9 +222,19 @@ alerts:
     expect((await res.json() as { alerts: { decision: string }[] }).alerts[0].decision).toBe('throttle');
     expect(await queueOf()).toEqual({ 'max-rate': '8000000', burst: '6400000' });
     const expiresAt = enforcer.actions.active()[0].expiresAt;
-    await waitUntil('TTL restore', async () => (await queueOf())['max-rate'] === '20000000', 5000);
+    const throttledQos = liveQos(0);
+    // The throttle's queue is updated in place: its row in the monitor shows the restore first.
+    const liveMaxRate = (): string | undefined => {
+      const queues = sb.replica.table('QoS').get(throttledQos)?.queues;
+      const queue = queues instanceof Map ? sb.replica.table('Queue').get(String(queues.get(0))) : undefined;
+      const config = queue?.other_config;
+      return config instanceof Map ? String(config.get('max-rate')) : undefined;
+    };
+    expect(liveMaxRate()).toBe('8000000');
+    await waitUntil('TTL restore', () => liveMaxRate() === '20000000', 5000);
     expect(Date.now()).toBeGreaterThanOrEqual(expiresAt);
     expect(Date.now() - expiresAt).toBeLessThan(1500);
+    expect(await queueOf()).toEqual({ 'max-rate': '20000000', burst: '16000000' });
     expect(audit().filter((e) => e.action === 'expire')).toHaveLength(1);
     expect(await metric('ovs_enforcer_actions_total', '{action="expire",result="ok"}')).toBe(1);
   });

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getInt, getString } from '../../collector/ovsdb/row.js';
+import { getInt } from '../../collector/ovsdb/row.js';
 import { cli, startCli } from '../helpers/cli.js';
 import { freeTcpPort } from '../helpers/ovsdb-server.js';
 import { NETWORK, PROJECT, startOvsSandbox, waitUntil, type OvsSandbox } from './enforcer-sandbox.js';
@@ -147,8 +147,8 @@ alerts:
     // Watched through the sandbox's own OVSDB monitor (no ovs-vsctl process per poll, whose start-up
     // under load would blur the moment seen).
     const rate = (): number | null => {
-      for (const row of sb.replica.table('Interface').values()) if (getString(row, 'name') === vm0()) return getInt(row, 'ingress_policing_rate');
-      return null;
+      const row = sb.named('Interface', vm0());
+      return row ? getInt(row, 'ingress_policing_rate') : null;
     };
     expect(rate()).toBe(4000);
     await waitUntil('expiry', () => rate() === 10_000, TTL_SECONDS * 1000 + 5000);

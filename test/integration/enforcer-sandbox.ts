@@ -6,6 +6,8 @@
 import { silentLogger } from '../../common/log.js';
 import { OpenFlowSession } from '../../collector/openflow/index.js';
 import { OvsdbClient, type Replica } from '../../collector/ovsdb/client.js';
+import type { Row } from '../../collector/ovsdb/datum.js';
+import { getString } from '../../collector/ovsdb/row.js';
 import { VswitchModel } from '../../collector/ovs/model.js';
 import { TenancyMapping } from '../../collector/tenancy/mapping-file.js';
 import { TenancyResolver } from '../../collector/tenancy/resolver.js';
@@ -32,6 +34,12 @@ export interface OvsSandbox {
   readonly backend: OvsBackend;
   /** `ovs-vsctl --format=json --columns=... list TABLE [ROW]` as objects keyed by column. */
   list(table: string, row?: string, columns?: readonly string[]): Promise<Record<string, unknown>[]>;
+  /**
+   * A row by name as the sandbox's own OVSDB monitor holds it: what the switch has right now,
+   * without an ovs-vsctl process per look (whose start-up, on a loaded machine, would blur
+   * the moment a change is seen).
+   */
+  named(table: 'Interface' | 'Port', name: string): Row | undefined;
   dumpFlows(): Promise<string>;
   dumpMeters(): Promise<string>;
   waitSynced(): Promise<void>;
@@ -91,6 +99,10 @@ export async function startOvsSandbox(count: number): Promise<OvsSandbox> {
         const args = ['--format=json', ...(columns ? [`--columns=${columns.join(',')}`] : []), 'list', table, ...(row ? [row] : [])];
         const out = JSON.parse(await ovs.vsctl(...args)) as { headings: string[]; data: unknown[][] };
         return out.data.map((r) => Object.fromEntries(out.headings.map((h, i) => [h, decodeCell(r[i])])));
+      },
+      named(table, name) {
+        for (const row of replica.table(table).values()) if (getString(row, 'name') === name) return row;
+        return undefined;
       },
       dumpFlows: () => ovs.ofctl('-O', 'OpenFlow13', '--no-stats', 'dump-flows', ovs.mgmt('br-int').slice('unix:'.length)),
       dumpMeters: () => ovs.ofctl('-O', 'OpenFlow13', 'dump-meters', ovs.mgmt('br-int').slice('unix:'.length)),
