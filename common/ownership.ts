@@ -22,10 +22,30 @@ export const COOKIE_MASK = 0xffffffff00000000n;
 export const METER_BASE = 0x4f540000;
 export const METER_SPAN = 2 * 0x10000;
 
+/** Whether a meter id is in the enforcer's range (where it allocates; ownership is METERS_KEY's record). */
 export function isOwnedMeter(meterId: number): boolean {
   return meterId >= METER_BASE && meterId < METER_BASE + METER_SPAN;
 }
 
 export function isOwnedCookie(cookie: bigint): boolean {
   return (cookie & COOKIE_MASK) === COOKIE_PREFIX;
+}
+
+/**
+ * On a Bridge (a row the enforcer does not create): the ids of the OpenFlow meters the enforcer
+ * created on it, comma-separated. Meters have no external_ids of their own; this record is how
+ * the enforcer knows which meters it may change or delete (enforcer/apply/ovs-openflow.ts states
+ * the rule), and how readers tell its meters from others in its id range.
+ */
+export const METERS_KEY = 'ovs-telemetry:meters';
+
+export function formatMeterIds(ids: Iterable<number>): string {
+  return [...new Set(ids)].sort((a, b) => a - b).join(',');
+}
+
+/** The ids of a METERS_KEY value; anything that is not a decimal id is ignored. */
+export function parseMeterIds(text: string | undefined): Set<number> {
+  const ids = new Set<number>();
+  for (const part of (text ?? '').split(',')) if (/^\d{1,10}$/.test(part)) ids.add(Number(part));
+  return ids;
 }

@@ -19,7 +19,7 @@ import { getSet, getString, getStringMap } from '../ovsdb/row.js';
 import type { TableView } from '../ovs/model.js';
 import type { InterfaceRates } from '../ovs/rates.js';
 import { byPipelineOrder, summarize } from './flows.js';
-import { metersOf, policingOf, portQosOf } from './qos.js';
+import { metersOf, policingOf, portQosOf, recordedMeters } from './qos.js';
 import { resolvePort, type PortIdentity, type PortMatch } from './resolve.js';
 import { broadcastFrom, parseTrace, type Trace } from './trace.js';
 import type { ExplainedTenant, Explanation, FlowSummary, MatchedBy, PathStep, ProviderStep, TunnelPort, TunnelStep } from './types.js';
@@ -208,7 +208,7 @@ export async function explainPort(query: string, found: PortIdentity, by: Matche
     qos: {
       policing: policingOf(ifaceRow),
       portQos: portQosOf(portRow, sources.tables),
-      meters: metersOf(iface.bridge, directed, meterConfigs),
+      meters: metersOf(iface.bridge, directed, meterConfigs, recordedMeters(sources.tables, iface.bridge)),
       queueFlows: summaries.filter((f) => f.actions.some((a) => a.startsWith('set_queue:'))),
     },
     rates: reading.rates,

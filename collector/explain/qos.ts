@@ -4,7 +4,7 @@
  * neutron-openvswitch-agent and the enforcer use (DESIGN.md, Enforcer). Ownership: the enforcer's
  * marker (common/ownership.ts); Neutron marks its QoS/Queue rows with external_ids id and _type.
  */
-import { isOwnedCookie, isOwnedMeter, OWNER_KEY, OWNER_VALUE, POLICING_OWNER_KEY } from '../../common/ownership.js';
+import { isOwnedCookie, METERS_KEY, OWNER_KEY, OWNER_VALUE, parseMeterIds, POLICING_OWNER_KEY } from '../../common/ownership.js';
 import type { FlowStats, MeterConfig } from '../openflow/index.js';
 import type { Row } from '../ovsdb/datum.js';
 import { getInt, getString, getStringMap, getUuid } from '../ovsdb/row.js';
@@ -54,13 +54,15 @@ export function portQosOf(port: Row, tables: TableView): PortQos | null {
 
 /**
  * Meters the port's flows send traffic through: `egress` flows match its in_port, `ingress` ones
- * its MAC as destination. A meter is the enforcer's when its id is in the enforcer's range or
- * the flow carries the enforcer's cookie.
+ * its MAC as destination. A meter is the enforcer's by the enforcer's own rule: its id is in the
+ * bridge's record of the enforcer's meters (`enforcerMeters`, common/ownership.ts METERS_KEY) or
+ * the flow carries the enforcer's cookie; an id in the enforcer's range alone is not enough.
  */
 export function metersOf(
   bridge: string,
   flows: readonly { readonly flow: FlowStats; readonly direction: 'egress' | 'ingress' }[],
   configs: readonly MeterConfig[],
+  enforcerMeters: ReadonlySet<number>,
 ): MeterInfo[] {
   const byId = new Map(configs.map((m) => [m.meterId, m]));
   const out = new Map<string, MeterInfo>();
@@ -74,8 +76,16 @@ export function metersOf(
       direction,
       unit: config?.flags.includes('pktps') ? 'pktps' : 'kbps',
       bands: (config?.bands ?? []).map((b) => ({ type: b.type, rate: b.rate, burst: b.burstSize })),
-      owner: isOwnedMeter(meterId) || isOwnedCookie(flow.cookie) ? 'enforcer' : 'other',
+      owner: enforcerMeters.has(meterId) || isOwnedCookie(flow.cookie) ? 'enforcer' : 'other',
     });
   }
   return [...out.values()];
+}
+
+/** The meter ids the enforcer recorded as its own on `bridge` (Bridge external_ids METERS_KEY). */
+export function recordedMeters(tables: TableView, bridge: string): Set<number> {
+  for (const row of tables.table('Bridge').values()) {
+    if (getString(row, 'name') === bridge) return parseMeterIds(getStringMap(row, 'external_ids').get(METERS_KEY));
+  }
+  return new Set();
 }

@@ -14,7 +14,8 @@ import { isPreconditionFailure } from './ovsdb-json.js';
 import { planOpenFlow, COOKIE_MASK, COOKIE_PREFIX, isOwnedMeter, meterIdsOf, type BridgeFlows, type OpenFlowChange } from './ovs-openflow.js';
 import { OvsdbPlanner, type OvsdbChange } from './ovs-ovsdb.js';
 import { meterRecord, ownership, vmPorts, type OvsPort, type Ownership, type TableView } from './ovs-rows.js';
-import { deleteMapKeys, formatMeterIds, METERS_KEY, setMapKeys } from './ovsdb-json.js';
+import { formatMeterIds, METERS_KEY } from '../../common/ownership.js';
+import { deleteMapKeys, setMapKeys } from './ovsdb-json.js';
 import type { RowChange } from '../../collector/ovsdb/replica.js';
 import type { ApplyOutcome, Backend, Plan, PortDesire } from './types.js';
 

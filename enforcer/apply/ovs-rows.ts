@@ -8,8 +8,7 @@ import type { Row } from '../../collector/ovsdb/datum.js';
 import type { RowChange } from '../../collector/ovsdb/replica.js';
 import { getInt, getSet, getString } from '../../collector/ovsdb/row.js';
 import type { Target } from '../policy/selector.js';
-import { OWNER_KEY, OWNER_VALUE, POLICING_OWNER_KEY, PORT_KEY } from '../../common/ownership.js';
-import { METERS_KEY, parseMeterIds } from './ovsdb-json.js';
+import { METERS_KEY, OWNER_KEY, OWNER_VALUE, parseMeterIds, POLICING_OWNER_KEY, PORT_KEY } from '../../common/ownership.js';
 
 /**
  * What the enforcer monitors of the Open_vSwitch database: what the interface model needs for

@@ -7,24 +7,6 @@ import type { Condition, TransactOperation } from '../../collector/ovsdb/transac
 import { OvsdbRpcError } from '../../collector/ovsdb/jsonrpc.js';
 import { OWNER_KEY, OWNER_VALUE, PORT_KEY } from '../../common/ownership.js';
 
-/**
- * On a Bridge (a row the enforcer does not create): the ids of the OpenFlow meters the enforcer
- * created on it, comma-separated. Meters have no external_ids of their own; this record is how
- * the enforcer knows which meters it may change or delete (ovs-openflow.ts states the rule).
- */
-export const METERS_KEY = 'ovs-telemetry:meters';
-
-export function formatMeterIds(ids: Iterable<number>): string {
-  return [...new Set(ids)].sort((a, b) => a - b).join(',');
-}
-
-/** The ids of a METERS_KEY value; anything that is not a decimal id is ignored. */
-export function parseMeterIds(text: string | undefined): Set<number> {
-  const ids = new Set<number>();
-  for (const part of (text ?? '').split(',')) if (/^\d{1,10}$/.test(part)) ids.add(Number(part));
-  return ids;
-}
-
 export const uuidRef = (uuid: string): Json => ['uuid', uuid];
 export const namedUuid = (name: string): Json => ['named-uuid', name];
 export const emptySet: Json = ['set', []];

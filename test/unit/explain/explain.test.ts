@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { explainPort, findPort, type ExplainSources, type FlowReader } from '../../../collector/explain/explain.js';
+import { metersOf } from '../../../collector/explain/qos.js';
 import { formatExplanation } from '../../../collector/explain/format.js';
 import type { ProviderStep, TunnelStep } from '../../../collector/explain/types.js';
 import type { FlowStats, Instruction, MatchField, MeterConfig } from '../../../collector/openflow/index.js';
@@ -143,6 +144,13 @@ describe('explainPort', () => {
     expect(qos.portQos?.queues).toEqual([{ queueId: 1, uuid: QUEUE, otherConfig: { 'max-rate': '4000000' }, owner: 'neutron' }]);
     expect(qos.meters).toEqual([{ bridge: 'br-int', meterId: METER_BASE + 10, direction: 'egress', unit: 'kbps', bands: [{ type: 'drop', rate: 5000, burst: 500 }], owner: 'enforcer' }]);
     expect(qos.queueFlows.map((f) => f.actions)).toEqual([['set_queue:1', 'resubmit(,60)']]);
+  });
+
+  it('calls a meter the enforcer\'s by its bridge record or its cookie, not by its id range alone', () => {
+    const foreign = flow(0, 230, [{ field: 'in_port', value: 5 }], [{ type: 'meter', meterId: METER_BASE + 10 }, apply(resubmit(0))], 0x1234n);
+    const owners = (recorded: number[]) => metersOf('br-int', [{ flow: foreign, direction: 'egress' }], METERS, new Set(recorded)).map((m) => m.owner);
+    expect(owners([])).toEqual(['other']);
+    expect(owners([METER_BASE + 10])).toEqual(['enforcer']);
   });
 
   it('walks a provider VLAN network through the provider bridge, both translation directions', async () => {
