@@ -136,15 +136,24 @@ export function resolveSources(config: Config): { endpoint: string; rundir: stri
   return { endpoint, rundir, mapping, defaults };
 }
 
-/** `source` names the config file in error messages of the exporters' settings. */
-export async function startCollector(config: Config, logger: Logger, source = '(config)'): Promise<RunningCollector> {
-  const { endpoint, rundir, mapping, defaults } = resolveSources(config);
-  const resolver = new TenancyResolver(mapping);
-  const vswitch = new VswitchSource({ endpoint, tls: tlsOf(config.ovsdb.tls), logger, tenancy: resolver });
+/**
+ * The OVSDB replica with its tenancy (mapping file or the lab's, and OVN northbound when
+ * configured), not started: what `collect` and `explain` read.
+ */
+export function vswitchSources(config: Config, logger: Logger): ReturnType<typeof resolveSources> & { vswitch: VswitchSource; ovn: OvnNorthboundSource | undefined } {
+  const sources = resolveSources(config);
+  const resolver = new TenancyResolver(sources.mapping);
+  const vswitch = new VswitchSource({ endpoint: sources.endpoint, tls: tlsOf(config.ovsdb.tls), logger, tenancy: resolver });
   const ovnConfig = config.tenancy.ovn_northbound;
   const ovn = ovnConfig
     ? new OvnNorthboundSource(ovnConfig.endpoint, tlsOf(ovnConfig.tls), resolver, () => vswitch.model.invalidate(), logger)
     : undefined;
+  return { ...sources, vswitch, ovn };
+}
+
+/** `source` names the config file in error messages of the exporters' settings. */
+export async function startCollector(config: Config, logger: Logger, source = '(config)'): Promise<RunningCollector> {
+  const { endpoint, rundir, mapping, defaults, vswitch, ovn } = vswitchSources(config, logger);
 
   let datapath: DatapathPoller | undefined;
   const { pipeline, aggregator, enricher, output } = flowPipeline(config, vswitch, mapping, () => datapath);

@@ -3,7 +3,8 @@
  * (collector/explain). Reads OVSDB once (a monitor, synchronised, then closed), the bridges'
  * OpenFlow tables and ofproto/trace through the run directory, and samples the port's counters
  * twice for its rates. Defaults like `collect`: the lab's OVSDB, rundir and tenancy when a lab is
- * up and nothing explicit is given, else the system's. Unknown port: stderr and exit 2.
+ * up and nothing explicit is given, else the system's; OVN northbound tenancy when the config
+ * names it. Unknown port: stderr and exit 2.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, withOverrides } from '../common/config.js';
@@ -12,9 +13,7 @@ import { silentLogger } from '../common/log.js';
 import { explainQuery } from '../collector/explain/api.js';
 import { formatExplanation } from '../collector/explain/format.js';
 import { openRundirSources, sampledRates } from '../collector/explain/live.js';
-import { VswitchSource } from '../collector/ovs/source.js';
-import { TenancyResolver } from '../collector/tenancy/resolver.js';
-import { resolveSources } from './collect.js';
+import { vswitchSources } from './collect.js';
 
 interface ExplainFlags {
   json?: boolean;
@@ -43,18 +42,16 @@ export function explainCommand(): Command {
     .option('--interval <seconds>', 'seconds between the two counter samples for rates (0 = no rates)', seconds, 1)
     .action(async (port: string, flags: ExplainFlags) => {
       const config = withOverrides(loadConfig(flags.config), { ovsdb: { endpoint: flags.ovsdb }, datapath: { rundir: flags.rundir } }, 'command line');
-      const { endpoint, rundir, mapping } = resolveSources(config);
-      const tls = config.ovsdb.tls;
-      const vswitch = new VswitchSource({
-        endpoint,
-        tls: tls && { privateKey: tls.private_key, certificate: tls.certificate, caCert: tls.ca_cert },
-        logger: silentLogger,
-        tenancy: new TenancyResolver(mapping),
-      });
+      const { endpoint, rundir, vswitch, ovn } = vswitchSources(config, silentLogger);
       vswitch.start();
+      ovn?.start();
       try {
         await vswitch.systemIdWhenSynced(SYNC_TIMEOUT_MS);
         if (!vswitch.up) throw new TelemetryError('CONNECTION_FAILED', `OVSDB ${endpoint}: not connected and synchronised within ${SYNC_TIMEOUT_MS / 1000} s`);
+        // ML2/OVN: projects come from the northbound DB; wait for it as for OVSDB.
+        for (const deadline = Date.now() + SYNC_TIMEOUT_MS; ovn !== undefined && !ovn.up; await new Promise((r) => setTimeout(r, 50))) {
+          if (Date.now() > deadline) throw new TelemetryError('CONNECTION_FAILED', `OVN northbound ${ovn.endpoint}: not connected and synchronised within ${SYNC_TIMEOUT_MS / 1000} s`);
+        }
         const request = openRundirSources(rundir, { tables: vswitch.model.view, interfaces: () => vswitch.model.interfaces() }, (reader) =>
           flags.interval > 0 ? sampledRates(reader, flags.interval * 1000) : () => ({ rates: null, note: '--interval 0' }));
         try {
@@ -69,6 +66,7 @@ export function explainCommand(): Command {
           request.close();
         }
       } finally {
+        await ovn?.stop();
         await vswitch.stop();
       }
     });
