@@ -82,7 +82,7 @@ export class SflowListener implements MetricCollector {
       listenAddress: opts.listenAddress,
       receiveBufferBytes: opts.receiveBufferBytes,
       logger: opts.logger,
-      datagram: (buf, address) => this.decode(buf, address),
+      datagram: (buf) => this.decode(buf),
       failed: (err, address) => this.failed(err, address),
     });
   }
@@ -105,7 +105,7 @@ export class SflowListener implements MetricCollector {
     this.receiver.deliver(buf, exporter, -1);
   }
 
-  private decode(buf: Uint8Array, exporter: string): void {
+  private decode(buf: Uint8Array): void {
     this.received++;
     this.ctx.timeReceivedNs = this.receiver.receiveTimeNs();
     const t = this.tracking;

@@ -13,8 +13,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,10 +31,11 @@ import { SCRAPE_JOBS } from '../../dashboards/panels/promql.js';
 import { ALERT_NAMES, ALERT_RULES_FILE, alertRules, RECORDING_RULES_FILE, recordedRate, recordingRules } from '../../dashboards/rules/index.js';
 import { METRICS } from '../../common/metrics.js';
 import { DATAPATH_METRICS } from '../../common/metrics-datapath.js';
-import { labDown, labUp, runTraffic, type LabState } from '../../lab/index.js';
-import { acquireLabLock } from '../helpers/lab-lock.js';
+import { runTraffic, type LabState } from '../../lab/index.js';
 import { OtlpReceiver } from '../helpers/otlp-receiver.js';
+import { freeUdpPort } from '../helpers/ovsdb-server.js';
 import { startPrometheus, type Prometheus } from '../helpers/prometheus.js';
+import { startTestLab, type TestLab } from '../helpers/test-lab.js';
 
 const run = promisify(execFile);
 const PREFIX = 'otg';
@@ -88,6 +88,7 @@ async function api(prom: Prometheus, path: string, params: Record<string, string
 const panelsOf = (board: Dashboard): Panel[] => (board.panels ?? []).filter((p): p is Panel => p.type !== 'row');
 
 describe('every panel of every board against a real Prometheus scraping the collector on the lab', () => {
+  let testLab: TestLab | undefined;
   let dir: string;
   let lab: LabState;
   let collector: RunningCollector | undefined;
@@ -96,15 +97,11 @@ describe('every panel of every board against a real Prometheus scraping the coll
   let vm: LabState['vms'][number];
   let prom: Prometheus | undefined;
   let values: Record<string, string>;
-  let releaseLock: (() => void) | undefined;
-  const previousLabDir = process.env.OVS_TELEMETRY_LAB_DIR;
 
   beforeAll(async () => {
-    releaseLock = await acquireLabLock();
-    dir = mkdtempSync(join(tmpdir(), 'otl-dashboards-'));
     const [sflowPort, ipfixPort, netflowPort] = [await freeUdpPort(), await freeUdpPort(), await freeUdpPort()];
-    lab = await labUp({ dir, prefix: PREFIX, sflowTarget: `127.0.0.1:${sflowPort}`, ipfixTarget: `127.0.0.1:${ipfixPort}`, netflowTarget: `127.0.0.1:${netflowPort}` });
-    process.env.OVS_TELEMETRY_LAB_DIR = dir;
+    testLab = await startTestLab('dashboards', { prefix: PREFIX, sflowTarget: `127.0.0.1:${sflowPort}`, ipfixTarget: `127.0.0.1:${ipfixPort}`, netflowTarget: `127.0.0.1:${netflowPort}` });
+    ({ lab, dir } = testLab);
     receiver = new OtlpReceiver();
     collector = await startCollector(parseConfig({
       web: { listen_address: '127.0.0.1:0' },
@@ -165,17 +162,11 @@ describe('every panel of every board against a real Prometheus scraping the coll
   }, 300_000);
 
   afterAll(async () => {
-    process.env.OVS_TELEMETRY_LAB_DIR = previousLabDir;
-    if (previousLabDir === undefined) delete process.env.OVS_TELEMETRY_LAB_DIR;
     await prom?.stop();
     await enforcer?.stop();
     await collector?.stop();
     await receiver?.close();
-    if (dir) {
-      await labDown(dir);
-      rmSync(dir, { recursive: true, force: true });
-    }
-    releaseLock?.();
+    await testLab?.stop();
   }, 120_000);
 
   const boards = dashboards();
@@ -239,14 +230,6 @@ describe('every panel of every board against a real Prometheus scraping the coll
     expect(network.map((s) => s.metric.project_id)).toEqual([vm.project_id]);
   });
 });
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
 async function sendUdp(port: number, payload: Buffer): Promise<void> {
   const socket = createSocket('udp4');
