@@ -24,6 +24,7 @@ import { parseProcNetUdp } from '../collector/udp/udp-stats.js';
 import type { ReceiverStats } from './ingest-receiver.js';
 import type { ReplayCommand, ReplayResult } from './ingest-replay.js';
 import type { StreamName } from './ingest-streams.js';
+import { freeUdpPort } from '../test/helpers/ovsdb-server.js';
 
 /** The V8 flags cli/main.ts sets for the collector. */
 export const COLLECTOR_V8_FLAGS = ['--optimize-for-size'];
@@ -101,14 +102,6 @@ export function receiveBuffer(port: number): number {
   const out = execFileSync('ss', ['-H', '-u', '-a', '-n', '-m', `sport = :${port}`], { encoding: 'utf8' });
   const m = /rb(\d+)/.exec(out);
   return m ? Number(m[1]) : 0;
-}
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
 }
 
 /** A Node receiver (ingest-receiver.ts) in its own process, with the collector's V8 flags. */
