@@ -13,17 +13,15 @@
  * takes over the rows the previous one owned.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../common/log.js';
 import { startEnforcer, type RunningEnforcer } from '../../cli/enforce.js';
 import { loadEnforcerConfig } from '../../enforcer/policy/compile.js';
-import { labDown, labUp, type LabState, type LabVm } from '../../lab/index.js';
-import { acquireLabLock } from '../helpers/lab-lock.js';
-import { freeTcpPort } from '../helpers/ovsdb-server.js';
+import type { LabState, LabVm } from '../../lab/index.js';
+import { startTestLab, type TestLab } from '../helpers/test-lab.js';
 import { waitUntil } from './enforcer-sandbox.js';
 
 const run = promisify(execFile);
@@ -35,16 +33,16 @@ const METER_BURST_PACKETS = 200;
 const PPS_SECONDS = 4;
 
 describe('enforcer on the lab: measured with iperf3', () => {
+  let testLab: TestLab | undefined;
   let lab: LabState;
+  /** The lab's dir; the enforcer's files go beside the lab's state. */
   let dir: string;
   let enforcer: RunningEnforcer | undefined;
-  let releaseLock: (() => void) | undefined;
   let vm1: LabVm;
   let vm3: LabVm;
   let baselineBps = 0;
   let iperfPort = 5301;
   const figures: Record<string, number> = {};
-  const previousLabDir = process.env.OVS_TELEMETRY_LAB_DIR;
   const vsctl = async (...args: string[]) => (await run('ovs-vsctl', [`--db=${lab.ovsdb}`, ...args])).stdout;
 
   /** TCP from `src` to `dst`: the receiver's rate (first second omitted: slow start and htb's burst). */
@@ -80,12 +78,9 @@ describe('enforcer on the lab: measured with iperf3', () => {
   };
 
   beforeAll(async () => {
-    releaseLock = await acquireLabLock();
-    dir = mkdtempSync(join(tmpdir(), 'enf-lab-'));
-    const unused = await freeTcpPort();
-    lab = await labUp({ dir: join(dir, 'lab'), prefix: PREFIX, sflowTarget: `127.0.0.1:${unused}`, ipfixTarget: `127.0.0.1:${unused}`, netflowTarget: `127.0.0.1:${unused}` });
     // The enforcer finds the lab's OVSDB, bridges' .mgmt sockets and tenancy through the lab dir.
-    process.env.OVS_TELEMETRY_LAB_DIR = join(dir, 'lab');
+    testLab = await startTestLab('enf-lab', { prefix: PREFIX });
+    ({ lab, dir } = testLab);
     vm1 = lab.vms.find((v) => v.name === 'vm1') as LabVm;
     vm3 = lab.vms.find((v) => v.name === 'vm3') as LabVm;
     expect(vm1.network_id).toBe(vm3.network_id);
@@ -93,13 +88,7 @@ describe('enforcer on the lab: measured with iperf3', () => {
 
   afterAll(async () => {
     await enforcer?.stop();
-    process.env.OVS_TELEMETRY_LAB_DIR = previousLabDir;
-    if (previousLabDir === undefined) delete process.env.OVS_TELEMETRY_LAB_DIR;
-    if (dir) {
-      if (lab) await labDown(join(dir, 'lab'));
-      rmSync(dir, { recursive: true, force: true });
-    }
-    releaseLock?.();
+    await testLab?.stop();
     console.log(`enforcer lab figures: ${JSON.stringify(figures)}`);
   }, 120_000);
 

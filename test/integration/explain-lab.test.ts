@@ -6,8 +6,6 @@
  * /api/explain on a running collector. compute-1 runs in the root namespace: lab lock.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
@@ -17,19 +15,18 @@ import { silentLogger } from '../../common/log.js';
 import { OWNER_KEY, OWNER_VALUE } from '../../common/ownership.js';
 import { startCollector, type RunningCollector } from '../../cli/collect.js';
 import type { Explanation, PatchStep, TunnelStep } from '../../collector/explain/types.js';
-import { labDown, labUp, type LabState, type LabVm } from '../../lab/index.js';
+import type { LabState, LabVm } from '../../lab/index.js';
 import { cli } from '../helpers/cli.js';
-import { acquireLabLock } from '../helpers/lab-lock.js';
-import { freeTcpPort } from '../helpers/ovsdb-server.js';
+import { startTestLab, type TestLab } from '../helpers/test-lab.js';
 
 const run = promisify(execFile);
 const PREFIX = 'oxl';
 
 describe('explain on the lab', () => {
+  let testLab: TestLab | undefined;
   let dir: string;
   let lab: LabState;
   let collector: RunningCollector;
-  let releaseLock: (() => void) | undefined;
   const env = (): NodeJS.ProcessEnv => ({ ...process.env, OVS_TELEMETRY_LAB_DIR: dir });
   const vsctl = async (...args: string[]) => (await run('ovs-vsctl', [`--db=${lab.ovsdb}`, ...args])).stdout.trim();
   const dumpFlows = async (bridge: string) => (await run('ovs-ofctl', ['-O', 'OpenFlow13', 'dump-flows', `unix:${join(lab.rundir, `${bridge}.mgmt`)}`])).stdout;
@@ -43,22 +40,14 @@ describe('explain on the lab', () => {
   }
 
   beforeAll(async () => {
-    releaseLock = await acquireLabLock();
-    dir = mkdtempSync(join(tmpdir(), 'otl-explain-'));
-    const unused = await freeTcpPort();
-    lab = await labUp({ dir, prefix: PREFIX, sflowTarget: `127.0.0.1:${unused}`, ipfixTarget: `127.0.0.1:${unused}`, netflowTarget: `127.0.0.1:${unused}` });
-    process.env.OVS_TELEMETRY_LAB_DIR = dir;
+    testLab = await startTestLab('explain', { prefix: PREFIX });
+    ({ lab, dir } = testLab);
     collector = await startCollector(parseConfig({ web: { listen_address: '127.0.0.1:0' }, sflow: { enabled: false } }, 'test'), silentLogger);
   }, 240_000);
 
   afterAll(async () => {
-    delete process.env.OVS_TELEMETRY_LAB_DIR;
     await collector?.stop();
-    if (dir) {
-      await labDown(dir);
-      rmSync(dir, { recursive: true, force: true });
-    }
-    releaseLock?.();
+    await testLab?.stop();
   }, 120_000);
 
   it('for every VM port: local VLAN, VNI, network, project, patch and tunnel ports as ovs-vsctl / ovs-ofctl say', async () => {
