@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Logger } from '../common/log.js';
-import type { LabState, LabVm } from '../lab/index.js';
+import type { LabVm } from '../lab/index.js';
 import { loadEnforcerConfig } from '../enforcer/policy/compile.js';
 import { startEnforcer, type RunningEnforcer } from './enforce.js';
 
@@ -19,7 +19,7 @@ export const DEMO_THROTTLE_KBPS = 10_000;
 
 export interface DemoEnforcer {
   readonly enforcer: RunningEnforcer;
-  /** Where its files are: enforcer.yml, tenancy.yml, token, alert-firing.json, alert-resolved.json. */
+  /** Where its files are: enforcer.yml, token, alert-firing.json, alert-resolved.json. */
   readonly dir: string;
   /** The VM whose port the ready-made alert names. */
   readonly target: LabVm;
@@ -47,17 +47,14 @@ function notification(status: 'firing' | 'resolved', vm: LabVm, startsAt: string
 }
 
 /** Writes the demo's enforcer files under `labDir`/demo and starts the enforcer on `listen`. */
-export async function startDemoEnforcer(lab: LabState, labDir: string, target: LabVm, listen: string, logger: Logger): Promise<DemoEnforcer> {
+export async function startDemoEnforcer(labDir: string, target: LabVm, listen: string, logger: Logger): Promise<DemoEnforcer> {
   const dir = join(labDir, 'demo');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  // The enforcer reads projects and networks from a mapping file; the lab stands in for Neutron.
-  writeFileSync(join(dir, 'tenancy.yml'), stringify({ networks: lab.networks.map((n) => ({ id: n.id, project_id: n.project_id, name: n.name })) }));
   writeFileSync(join(dir, 'token'), randomBytes(24).toString('base64url'), { mode: 0o600 });
+  // No ovsdb/openflow/tenancy keys: like `collect`, the enforcer takes the lab's OVSDB, run
+  // directory and tenancy when a lab is up (the demo points OVS_TELEMETRY_LAB_DIR at it).
   writeFileSync(join(dir, 'enforcer.yml'), stringify({
-    ovsdb: { endpoint: lab.ovsdb },
-    openflow: { rundir: lab.rundir },
     bridges: ['br-int'],
-    tenancy: { mapping_file: join(dir, 'tenancy.yml') },
     state_dir: dir,
     web: { listen_address: listen },
     webhook: { auth: { bearer_token_file: join(dir, 'token') } },

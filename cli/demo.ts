@@ -93,7 +93,7 @@ export function demoCommand(): Command {
       out(`  ./ovs-telemetry lab status                    the lab's VMs, networks and bridges`);
       out(`  ./ovs-telemetry lab down                      remove the lab`);
       // The enforcer is a separate process in production; here it shares the demo's, and a busy port only costs the demo its enforcer.
-      const demoEnforcer = await startDemoEnforcer(lab, dir, target, flags.enforcerListen, createLogger(config.log.level)).catch((err: unknown) => {
+      const demoEnforcer = await startDemoEnforcer(dir, target, flags.enforcerListen, createLogger(config.log.level)).catch((err: unknown) => {
         out(`\nEnforcer not started: ${describeError(err)}`);
         return undefined;
       });
