@@ -29,7 +29,10 @@ export function commandLine(command: string, args: readonly string[]): string {
   return [command, ...args].join(' ');
 }
 
-/** Runs `command args…` and resolves with its stdout; rejects with a TelemetryError('LAB'). */
+/**
+ * Runs `command args…` and resolves with its stdout; rejects with a TelemetryError: 'TIMEOUT' when
+ * it was killed at `timeoutMs`, 'LAB' for any other failure.
+ */
 export function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
   const [file, argv] = options.netns ? ['ip', ['netns', 'exec', options.netns, command, ...args]] : [command, [...args]];
   return new Promise((resolvePromise, reject) => {
@@ -49,7 +52,7 @@ export function run(command: string, args: readonly string[], options: RunOption
         }
         const why = err.killed ? `timed out after ${options.timeoutMs ?? 30_000} ms` : `exit ${String(err.code)}`;
         const detail = stderr.trim() || stdout.trim() || err.message;
-        reject(new TelemetryError('LAB', `command failed (${why}): ${line}: ${detail}`, { cause: err }));
+        reject(new TelemetryError(err.killed ? 'TIMEOUT' : 'LAB', `command failed (${why}): ${line}: ${detail}`, { cause: err }));
       },
     );
   });

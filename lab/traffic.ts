@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TelemetryError } from '../common/errors.js';
 import { run } from './exec.js';
-import { readPidFile, stopProcesses } from './processes.js';
+import { runIperf } from './iperf.js';
 import type { LabState, LabVm } from './state.js';
 
 export type TrafficKind = 'icmp' | 'icmpv6' | 'tcp' | 'udp';
@@ -86,7 +86,6 @@ const UDP_LENGTH = 1000;
 const DEFAULT_BITRATE: Readonly<Record<'tcp' | 'udp', string>> = { tcp: '100M', udp: '10M' };
 
 const nowSeconds = () => Date.now() / 1000;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function vmNamed(state: LabState, name: string): LabVm {
   const vm = state.vms.find((v) => v.name === name);
@@ -145,72 +144,30 @@ async function ping(spec: FlowSpec, src: LabVm, dst: LabVm, seconds: number): Pr
   };
 }
 
-/** iperf3's --json summary fields this report uses. */
-interface IperfSum {
-  bytes: number;
-  bits_per_second: number;
-  retransmits?: number;
-  packets?: number;
-  lost_packets?: number;
-}
-interface IperfResult {
-  start?: { connected?: { local_port: number; remote_port: number }[] };
-  end?: { sum_sent?: IperfSum; sum_received?: IperfSum };
-  error?: string;
-}
-
-async function waitForListener(netns: string, port: number): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (Date.now() < deadline) {
-    const out = await run('ss', ['-H', '-l', '-n', '-t', `sport = :${port}`], { netns });
-    if (out.trim() !== '') return;
-    await sleep(20);
-  }
-  throw new TelemetryError('LAB', `iperf3 server in ${netns} is not listening on port ${port} after 5 s`);
-}
-
-async function iperf(spec: FlowSpec, src: LabVm, dst: LabVm, options: Required<Pick<TrafficOptions, 'seconds'>> & TrafficOptions, pidDir: string): Promise<TrafficFlow> {
-  const port = spec.port!;
-  const pidfile = join(pidDir, `iperf3-${dst.name}-${port}.pid`);
-  try {
-    // One-off daemon: serves exactly this client, then exits.
-    await run('iperf3', ['-s', '-1', '-D', '-B', dst.ip, '-p', String(port), '-I', pidfile, '--logfile', join(pidDir, `iperf3-${dst.name}-${port}.log`)], {
-      netns: dst.netns,
-    });
-    await waitForListener(dst.netns, port);
-    const udp = spec.kind === 'udp' ? ['-u', '-l', String(UDP_LENGTH)] : [];
-    const bitrate = options.bitrate ?? DEFAULT_BITRATE[spec.kind === 'udp' ? 'udp' : 'tcp'];
-    const started = nowSeconds();
-    const out = await run(
-      'iperf3',
-      ['-c', dst.ip, '-B', src.ip, '-p', String(port), '-t', String(options.seconds), '--json', '--connect-timeout', '3000', ...udp, '-b', bitrate],
-      { netns: src.netns, timeoutMs: (options.seconds + 20) * 1000 },
-    );
-    const ended = nowSeconds();
-    const result = JSON.parse(out) as IperfResult;
-    const sent = result.end?.sum_sent;
-    const received = result.end?.sum_received;
-    if (result.error !== undefined || sent === undefined || received === undefined) {
-      throw new TelemetryError('LAB', `iperf3 ${spec.kind} ${src.name} -> ${dst.name} reported no result: ${result.error ?? out.slice(0, 200)}`);
-    }
-    const connection = result.start?.connected?.[0];
-    return {
-      ...flowEndpoints(spec, src, dst),
-      started_at: started,
-      ended_at: ended,
-      bytes: sent.bytes,
-      received_bytes: received.bytes,
-      packets: spec.kind === 'udp' ? (sent.packets ?? null) : null,
-      bits_per_second: sent.bits_per_second,
-      retransmits: spec.kind === 'tcp' ? (sent.retransmits ?? null) : null,
-      lost_packets: spec.kind === 'udp' ? (received.lost_packets ?? null) : null,
-      src_port: connection?.local_port ?? null,
-      dst_port: connection?.remote_port ?? port,
-    };
-  } finally {
-    const pid = readPidFile(pidfile);
-    if (pid !== null) await stopProcesses([pid], 1_000);
-  }
+async function iperf(spec: FlowSpec, src: LabVm, dst: LabVm, options: Required<Pick<TrafficOptions, 'seconds'>> & TrafficOptions, workDir: string): Promise<TrafficFlow> {
+  const udp = spec.kind === 'udp';
+  const result = await runIperf({
+    src,
+    dst,
+    port: spec.port!,
+    ...(udp ? { udpLength: UDP_LENGTH } : {}),
+    bitrate: options.bitrate ?? DEFAULT_BITRATE[udp ? 'udp' : 'tcp'],
+    seconds: options.seconds,
+    workDir,
+  });
+  return {
+    ...flowEndpoints(spec, src, dst),
+    started_at: result.startedAt,
+    ended_at: result.endedAt,
+    bytes: result.sent.bytes,
+    received_bytes: result.received.bytes,
+    packets: udp ? (result.sent.packets ?? null) : null,
+    bits_per_second: result.sent.bits_per_second,
+    retransmits: udp ? null : (result.sent.retransmits ?? null),
+    lost_packets: udp ? (result.received.lost_packets ?? null) : null,
+    src_port: result.localPort,
+    dst_port: result.remotePort ?? spec.port!,
+  };
 }
 
 /** Throws TelemetryError('USAGE') for options runTraffic would refuse. */

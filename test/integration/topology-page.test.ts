@@ -153,7 +153,7 @@ describe('topology page in Chromium on the lab', () => {
 
   it('rates on the page change after lab traffic and match /api/topology', async () => {
     const vms = new Map(localVms().map((vm) => [vm.name, vm]));
-    const report: TrafficReport = await runTraffic(lab, { seconds: 3 }).catch(() => runTraffic(lab, { seconds: 3 }));
+    const report: TrafficReport = await runTraffic(lab, { seconds: 3 });
     const senders = [...new Set(report.flows.filter((f) => (f.kind === 'tcp' || f.kind === 'udp') && vms.has(f.src_vm) && f.bytes > 0).map((f) => vms.get(f.src_vm)!.interface))];
     expect(senders.length).toBeGreaterThan(0);
     // ovs-vswitchd writes statistics every 5 s; the page polls every 2 s.
