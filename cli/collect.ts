@@ -8,13 +8,12 @@ import { createLogger, type Logger } from '../common/log.js';
 import { VERSION } from '../common/version.js';
 import { VswitchSource } from '../collector/ovs/source.js';
 import { InterfaceMetrics } from '../collector/ovs/metrics.js';
-import { loadMappingFile, TenancyMapping } from '../collector/tenancy/mapping-file.js';
+import type { TenancyMapping } from '../collector/tenancy/mapping-file.js';
 import { TenancyResolver } from '../collector/tenancy/resolver.js';
 import { OvnNorthboundSource } from '../collector/tenancy/ovn-source.js';
+import { ovsdbTls, resolveLocalOvs, type LocalOvs } from './local-ovs.js';
 import { PrometheusRegistry } from '../exporters/prometheus/registry.js';
 import { MetricsServer, type StatusReport } from '../exporters/prometheus/server.js';
-import { readLabState, type LabState } from '../lab/state.js';
-import type { TlsFiles } from '../collector/ovsdb/endpoint.js';
 import { SflowListener } from '../collector/sflow/listener.js';
 import { NetflowListener } from '../collector/ipfix/listener.js';
 import { FlowAggregator } from '../collector/flows/aggregate.js';
@@ -32,8 +31,6 @@ import { openRundirSources } from '../collector/explain/live.js';
 import { TopologyBuilder } from '../collector/topology/build.js';
 import { topologyRoutes } from '../web/routes.js';
 
-export const SYSTEM_OVSDB = 'unix:/var/run/openvswitch/db.sock';
-export const SYSTEM_RUNDIR = '/var/run/openvswitch';
 
 export interface RunningCollector {
   readonly url: string;
@@ -45,32 +42,6 @@ export interface RunningCollector {
   readonly netflow: NetflowListener | undefined;
   readonly flows: FlowAggregator;
   stop(): Promise<void>;
-}
-
-function tlsOf(tls: Config['ovsdb']['tls']): TlsFiles | undefined {
-  return tls && { privateKey: tls.private_key, certificate: tls.certificate, caCert: tls.ca_cert };
-}
-
-/**
- * Where to read OVS from when the config does not say: the lab's OVSDB (and its tenancy, which
- * stands in for Neutron's API there) when a lab is up, else the system's.
- */
-function defaultSources(): { endpoint: string; rundir: string; mapping: TenancyMapping | undefined; from: string } {
-  const lab = readLabState();
-  if (lab === null) return { endpoint: SYSTEM_OVSDB, rundir: SYSTEM_RUNDIR, mapping: undefined, from: 'system' };
-  return { endpoint: lab.ovsdb, rundir: lab.rundir, mapping: labTenancyMapping(lab), from: `lab ${lab.rundir}` };
-}
-
-/** The lab's networks and projects as a tenancy mapping (Neutron's API stands in for it there). */
-export function labTenancyMapping(lab: LabState): TenancyMapping {
-  const networks = lab.networks.map((n) => ({
-    id: n.id,
-    project_id: n.project_id,
-    name: n.name,
-    network_type: n.network_type,
-    segmentation_id: n.segmentation_id,
-  }));
-  return TenancyMapping.fromInput({ networks });
 }
 
 /** Enrichment, aggregation and the optional record output behind the flow listeners. */
@@ -124,36 +95,24 @@ function listenerStatus(address: string, l: { decoded: number; health: { decodeE
 }
 
 /** The OVSDB endpoint, run directory and tenancy mapping a config means (collect and explain). */
-export function resolveSources(config: Config): { endpoint: string; rundir: string; mapping: TenancyMapping; defaults: ReturnType<typeof defaultSources> | undefined } {
-  // The lab's (or the system's) OVSDB, rundir and tenancy only when no OVSDB is configured: an
-  // explicit endpoint never picks up a lab's mapping or run directory.
-  const defaults = config.ovsdb.endpoint === undefined ? defaultSources() : undefined;
-  const endpoint = config.ovsdb.endpoint ?? defaults?.endpoint ?? SYSTEM_OVSDB;
-  const mapping = config.tenancy.mapping_file !== undefined
-    ? loadMappingFile(config.tenancy.mapping_file)
-    : defaults?.mapping ?? TenancyMapping.empty();
-  const rundir = config.datapath.rundir ?? defaults?.rundir ?? SYSTEM_RUNDIR;
-  return { endpoint, rundir, mapping, defaults };
-}
-
 /**
  * The OVSDB replica with its tenancy (mapping file or the lab's, and OVN northbound when
  * configured), not started: what `collect` and `explain` read.
  */
-export function vswitchSources(config: Config, logger: Logger): ReturnType<typeof resolveSources> & { vswitch: VswitchSource; ovn: OvnNorthboundSource | undefined } {
-  const sources = resolveSources(config);
+export function vswitchSources(config: Config, logger: Logger): LocalOvs & { vswitch: VswitchSource; ovn: OvnNorthboundSource | undefined } {
+  const sources = resolveLocalOvs({ ovsdbEndpoint: config.ovsdb.endpoint, mappingFile: config.tenancy.mapping_file, rundir: config.datapath.rundir });
   const resolver = new TenancyResolver(sources.mapping);
-  const vswitch = new VswitchSource({ endpoint: sources.endpoint, tls: tlsOf(config.ovsdb.tls), logger, tenancy: resolver });
+  const vswitch = new VswitchSource({ endpoint: sources.endpoint, tls: ovsdbTls(config.ovsdb.tls), logger, tenancy: resolver });
   const ovnConfig = config.tenancy.ovn_northbound;
   const ovn = ovnConfig
-    ? new OvnNorthboundSource(ovnConfig.endpoint, tlsOf(ovnConfig.tls), resolver, () => vswitch.model.invalidate(), logger)
+    ? new OvnNorthboundSource(ovnConfig.endpoint, ovsdbTls(ovnConfig.tls), resolver, () => vswitch.model.invalidate(), logger)
     : undefined;
   return { ...sources, vswitch, ovn };
 }
 
 /** `source` names the config file in error messages of the exporters' settings. */
 export async function startCollector(config: Config, logger: Logger, source = '(config)'): Promise<RunningCollector> {
-  const { endpoint, rundir, mapping, defaults, vswitch, ovn } = vswitchSources(config, logger);
+  const { endpoint, rundir, mapping, defaultedFrom, mappingFrom, vswitch, ovn } = vswitchSources(config, logger);
 
   let datapath: DatapathPoller | undefined;
   const { pipeline, aggregator, enricher, output } = flowPipeline(config, vswitch, mapping, () => datapath);
@@ -210,9 +169,9 @@ export async function startCollector(config: Config, logger: Logger, source = '(
       {
         name: 'Sources',
         rows: [
-          ['OVSDB', `${endpoint} — ${vswitch.up ? 'connected' : 'not connected'}${defaults ? ` (${defaults.from})` : ''}`],
+          ['OVSDB', `${endpoint} — ${vswitch.up ? 'connected' : 'not connected'}${defaultedFrom ? ` (${defaultedFrom})` : ''}`],
           ['OVN northbound', ovn ? `${ovn.endpoint} — ${ovn.up ? 'connected' : 'not connected'}` : 'not configured'],
-          ['Tenancy mapping', config.tenancy.mapping_file ?? (defaults?.mapping ? 'from the lab' : 'none')],
+          ['Tenancy mapping', mappingFrom],
           ['sFlow', listenerStatus(config.sflow.listen_address, sflow, 'datagrams')],
           ['IPFIX', listenerStatus(config.ipfix.listen_address, ipfix, 'messages')],
           ['NetFlow', listenerStatus(config.netflow.listen_address, netflow, 'packets')],

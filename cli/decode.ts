@@ -12,7 +12,7 @@ import { describeError, isTelemetryError, TelemetryError } from '../common/error
 import { createLogger } from '../common/log.js';
 import { loadMappingFile, TenancyMapping } from '../collector/tenancy/mapping-file.js';
 import { readLabState } from '../lab/state.js';
-import { labTenancyMapping } from './collect.js';
+import { labTenancyMapping } from './local-ovs.js';
 import { openTenancyStage } from './decode-tenancy.js';
 import { flowRecordToJson, type FlowRecord } from '../common/model.js';
 import { readCapture } from '../collector/capture/reader.js';

@@ -6,19 +6,16 @@
  * /healthz). Started in that order, stopped in reverse on SIGINT/SIGTERM.
  * `--dry-run` reads OVS once, prints the plan (audit lines with result dry_run) and changes nothing.
  */
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { TelemetryError } from '../common/errors.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { OpenFlowSession } from '../collector/openflow/index.js';
 import { OvsdbClient, type Replica } from '../collector/ovsdb/client.js';
-import { parseEndpoint, type TlsFiles } from '../collector/ovsdb/endpoint.js';
 import { VswitchModel } from '../collector/ovs/model.js';
-import { loadMappingFile, TenancyMapping } from '../collector/tenancy/mapping-file.js';
 import { TenancyResolver } from '../collector/tenancy/resolver.js';
 import { PrometheusRegistry } from '../exporters/prometheus/registry.js';
 import { parseListenAddress } from '../common/listen-address.js';
-import { readLabState } from '../lab/state.js';
 import { ActionStore } from '../enforcer/actions/store.js';
 import { OvnBackend, OVN_NB_MONITOR, type LocalBinding } from '../enforcer/apply/ovn-backend.js';
 import { OvsBackend } from '../enforcer/apply/ovs-backend.js';
@@ -34,7 +31,8 @@ import { Reconciler, type ReconcileReport } from '../enforcer/reconciler.js';
 import { AlertHandler } from '../enforcer/webhook/alerts.js';
 import { WebhookAuth } from '../enforcer/webhook/auth.js';
 import { EnforcerServer } from '../enforcer/webhook/server.js';
-import { labTenancyMapping, runUntilSignal, SYSTEM_OVSDB, SYSTEM_RUNDIR } from './collect.js';
+import { runUntilSignal } from './collect.js';
+import { ovsdbTls, resolveLocalOvs } from './local-ovs.js';
 
 export const STATE_FILE = 'enforcer-state.json';
 export const AUDIT_FILE = 'enforcer-audit.jsonl';
@@ -55,21 +53,6 @@ export interface RunningEnforcer {
   stop(): Promise<void>;
 }
 
-function tlsOf(tls: EnforcerConfig['ovsdb']['tls']): TlsFiles | undefined {
-  return tls && { privateKey: tls.private_key, certificate: tls.certificate, caCert: tls.ca_cert };
-}
-
-/** The local OVS: configured, else the lab's when a lab is up (its tenancy too), else the system's. */
-function localOvs(config: EnforcerConfig, source: string): { endpoint: string; rundir: string; mapping: TenancyMapping } {
-  const lab = config.ovsdb.endpoint === undefined ? readLabState() : null;
-  const endpoint = config.ovsdb.endpoint ?? lab?.ovsdb ?? SYSTEM_OVSDB;
-  const mapping = config.tenancy.mapping_file !== undefined ? loadMappingFile(config.tenancy.mapping_file) : lab ? labTenancyMapping(lab) : TenancyMapping.empty();
-  const parsed = parseEndpoint(endpoint);
-  const rundir = config.openflow.rundir ?? lab?.rundir ?? (parsed.kind === 'unix' ? dirname(parsed.path) : config.ovsdb.endpoint === undefined ? SYSTEM_RUNDIR : undefined);
-  if (rundir === undefined) throw new TelemetryError('CONFIG_INVALID', `${source}: key openflow.rundir: needed when ovsdb.endpoint is not a unix: socket (where the BRIDGE.mgmt sockets are)`);
-  return { endpoint, rundir, mapping };
-}
-
 interface Wiring {
   readonly backend: Backend<Target, Change>;
   /** Replicas whose changes trigger a reconcile. */
@@ -82,8 +65,8 @@ interface Wiring {
 
 function wireBackend(setup: EnforcerSetup, logger: Logger): Wiring {
   const { config } = setup;
-  const local = localOvs(config, setup.source);
-  const ovsdb = new OvsdbClient({ endpoint: local.endpoint, tls: tlsOf(config.ovsdb.tls), logger });
+  const local = resolveLocalOvs({ ovsdbEndpoint: config.ovsdb.endpoint, mappingFile: config.tenancy.mapping_file, rundir: config.openflow.rundir });
+  const ovsdb = new OvsdbClient({ endpoint: local.endpoint, tls: ovsdbTls(config.ovsdb.tls), logger });
   const replica = ovsdb.monitor('Open_vSwitch', OVS_ENFORCER_MONITOR);
   const model = new VswitchModel(replica, new TenancyResolver(local.mapping));
   // Applying limits changes QoS rows and limit columns only: the ports and their tenancy stay as built.
@@ -92,7 +75,7 @@ function wireBackend(setup: EnforcerSetup, logger: Logger): Wiring {
   });
   for (const event of ['reset', 'synced'] as const) replica.on(event, () => model.invalidate());
   if (config.ovn) {
-    const nb = new OvsdbClient({ endpoint: config.ovn.northbound.endpoint, tls: tlsOf(config.ovn.northbound.tls), logger });
+    const nb = new OvsdbClient({ endpoint: config.ovn.northbound.endpoint, tls: ovsdbTls(config.ovn.northbound.tls), logger });
     const nbReplica = nb.monitor('OVN_Northbound', OVN_NB_MONITOR);
     const localPorts = (): ReadonlyMap<string, LocalBinding> | null => {
       if (!replica.synced) return null;

@@ -14,7 +14,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labTenancyMapping } from '../../cli/collect.js';
+import { labTenancyMapping } from '../../cli/local-ovs.js';
 import { silentLogger } from '../../common/log.js';
 import { DatapathPoller } from '../../collector/datapath/poller.js';
 import { VswitchSource } from '../../collector/ovs/source.js';
