@@ -149,7 +149,7 @@ export const configSchema = z.strictObject({
   datapath: z
     .strictObject({
       enabled: z.boolean().default(true),
-      /** ovs-vswitchd's run directory (<rundir>/<bridge>.mgmt, ovs-vswitchd.pid); default the lab's or /var/run/openvswitch. */
+      /** ovs-vswitchd's run directory (<rundir>/<bridge>.mgmt, ovs-vswitchd.pid); default the lab's, else beside a unix: ovsdb endpoint (cli/local-ovs.ts). */
       rundir: z.string().min(1).optional(),
       interval_seconds: z.number().min(1).max(3600).default(10),
       timeout_seconds: z.number().min(0.1).max(600).default(5),

@@ -106,7 +106,7 @@ export const enforcerConfigSchema = z.strictObject({
   bridges: z.array(z.string().min(1)).min(1).default(['br-int']),
   openflow: z
     .strictObject({
-      /** Where ovs-vswitchd's BRIDGE.mgmt sockets are; default: the directory of a unix: OVSDB endpoint. */
+      /** Where ovs-vswitchd's BRIDGE.mgmt sockets are; default: the lab's, else beside a unix: OVSDB endpoint, else /var/run/openvswitch. */
       rundir: z.string().min(1).optional(),
       /** How often flows and meters are read back to find drift (OVSDB changes are seen at once). */
       poll_ms: z.number().int().min(100).max(60_000).default(1000),
