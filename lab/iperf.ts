@@ -7,7 +7,7 @@
  * later releases): if either datagram is lost the client hangs for ever. The lab's userspace OVS
  * can drop a packet while its only thread is busy (all the lab's flows start at once on 2 loaded
  * cores), so a client that overruns its test is killed and, when the server's log shows that no
- * test interval ever ran (nothing was measured, so nothing is counted twice), run again.
+ * data moved (nothing was measured, so nothing is counted twice), run again.
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,9 +69,15 @@ const DEFAULT_REPORT_GRACE_S = 10;
 const nowSeconds = () => Date.now() / 1000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** True when an iperf3 server log shows a measured interval ("0.00-1.00 sec …"): data moved. */
+/**
+ * True when an iperf3 server log shows an interval that moved data ("0.00-1.00 sec 122 KBytes").
+ * A server whose handshake reply was lost starts its test anyway and logs empty intervals.
+ */
 export function serverLogShowsData(log: string): boolean {
-  return /\d+\.\d+-\d+\.\d+\s+sec\b/.test(log);
+  for (const match of log.matchAll(/\d+\.\d+-\d+\.\d+\s+sec\s+([\d.]+)\s+\w*Bytes/g)) {
+    if (Number(match[1]) > 0) return true;
+  }
+  return false;
 }
 
 function readLog(path: string): string {

@@ -1,7 +1,7 @@
 /**
  * iperf3 3.12's UDP handshake hang (lab/iperf.ts), reproduced on a real userspace OVS: a flow
- * drops the client's handshake datagram, so the client hangs exactly as it did in CI when the
- * lab's OVS lost one; the lab kills it, sees that no test interval ran and runs it again.
+ * drops the client's handshake datagram or the server's reply, so the client hangs exactly as it
+ * did in CI when the lab's OVS lost one; the lab kills it, sees that no data moved and runs it again.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,8 +11,9 @@ import { MAX_IPERF_ATTEMPTS, runIperf, type IperfEndpoint } from '../../lab/iper
 import { startNetnsOvs, type NetnsOvs } from '../helpers/netns-ovs.js';
 
 const PORT = 5301;
-const HANDSHAKE_MATCH = `priority=100,udp,nw_dst=10.30.0.2,tp_dst=${PORT}`;
-const DROP_HANDSHAKE = `${HANDSHAKE_MATCH},actions=drop`;
+const TO_SERVER = `priority=100,udp,nw_dst=10.30.0.2,tp_dst=${PORT}`;
+const FROM_SERVER = `priority=100,udp,nw_src=10.30.0.2,tp_src=${PORT}`;
+const drop = (match: string) => `${match},actions=drop`;
 
 describe('iperf3 UDP runs through a lost handshake datagram', () => {
   let ovs: NetnsOvs;
@@ -38,11 +39,14 @@ describe('iperf3 UDP runs through a lost handshake datagram', () => {
 
   const request = () => ({ src: client, dst: server, port: PORT, udpLength: 1000, bitrate: '1M', seconds: 1, workDir, reportGraceSeconds: 3 });
 
-  it('kills the hung client and runs the test again once the path works', async () => {
-    await ovs.ofctl('add-flow', 'br0', DROP_HANDSHAKE);
+  it.each([
+    ['handshake datagram', TO_SERVER],
+    ['handshake reply', FROM_SERVER],
+  ])('a lost %s: kills the hung client and runs the test again once the path works', async (_, match) => {
+    await ovs.ofctl('add-flow', 'br0', drop(match));
     // The first attempt's handshake is dropped; the path heals while that client hangs.
     const heal = new Promise<void>((resolve, reject) => {
-      setTimeout(() => ovs.ofctl('del-flows', 'br0', '--strict', HANDSHAKE_MATCH).then(() => resolve(), reject), 2_000);
+      setTimeout(() => ovs.ofctl('del-flows', 'br0', '--strict', match).then(() => resolve(), reject), 2_000);
     });
     const result = await runIperf(request());
     await heal;
@@ -54,9 +58,9 @@ describe('iperf3 UDP runs through a lost handshake datagram', () => {
   }, 60_000);
 
   it('gives up after a bounded number of attempts, saying why', async () => {
-    await ovs.ofctl('add-flow', 'br0', DROP_HANDSHAKE);
+    await ovs.ofctl('add-flow', 'br0', drop(TO_SERVER));
     await expect(runIperf(request())).rejects.toThrow(`its client hung before the test began ${MAX_IPERF_ATTEMPTS} times`);
-    await ovs.ofctl('del-flows', 'br0', '--strict', HANDSHAKE_MATCH);
+    await ovs.ofctl('del-flows', 'br0', '--strict', TO_SERVER);
   }, 60_000);
 
   it('a TCP test runs once', async () => {
