@@ -38,7 +38,7 @@ function bestAndMedian(values: number[]): [number, number] {
 }
 
 /** Samples per second of `handle` over the stream (see Rates). */
-function samplesPerSecond(samplesPerPass: number, handle: () => void, datagramsPerPass: number): Rates {
+export function samplesPerSecond(samplesPerPass: number, handle: () => void, datagramsPerPass: number): Rates {
   const pass = () => {
     for (let i = 0; i < datagramsPerPass; i++) handle();
   };

@@ -45,7 +45,7 @@ export class ExporterSession {
   readonly exporter: string;
   readonly version: number;
   readonly domain: number;
-  /** Template id → template, oldest (least recently refreshed) first. */
+  /** Template id → template, least recently placed first (refreshes do not reorder: TemplateCache.refresh). */
   readonly templates = new Map<number, Template>();
   /** Sampler / selector id → sampling rate, from options data records. */
   readonly samplingRates = new Map<number, number>();
@@ -92,7 +92,7 @@ export class TemplateCache {
   /** Exporter → (version, domain) → session. */
   private readonly sessions = new Map<string, Map<number, ExporterSession>>();
   private sessionTotal = 0;
-  /** Every template with its session, least recently refreshed first (for the total bound). */
+  /** Every template with its session, least recently placed first (for the total bound). */
   private readonly order = new Map<Template, ExporterSession>();
   private readonly held: HeldSet[] = [];
   private heldBytesTotal = 0;
@@ -151,25 +151,27 @@ export class TemplateCache {
     return t;
   }
 
-  /** Add or replace a template (or mark the same one refreshed); evicts the oldest past the bounds. */
+  /**
+   * Add a template, or replace the session's template of the same id (RFC 7011 section 8.1: a
+   * changed definition replaces the old one); evicts the least recently refreshed past the bounds.
+   */
   set(session: ExporterSession, template: Template, nowMs: number): void {
     const old = session.templates.get(template.id);
-    if (old !== undefined) {
-      session.templates.delete(template.id);
-      this.order.delete(old);
-    }
-    template.refreshedMs = nowMs;
+    if (old !== undefined) this.remove(session, old);
+    template.refreshedMs = template.sessionPlacedMs = template.placedMs = nowMs;
     session.templates.set(template.id, template);
     this.order.set(template, session);
-    while (session.templates.size > this.limits.maxTemplatesPerSession) {
-      this.remove(session, session.templates.values().next().value as Template);
-      this.stats.templatesEvicted++;
-    }
-    while (this.order.size > this.limits.maxTemplates) {
-      const [oldest, owner] = this.order.entries().next().value as [Template, ExporterSession];
-      this.remove(owner, oldest);
-      this.stats.templatesEvicted++;
-    }
+    while (session.templates.size > this.limits.maxTemplatesPerSession) this.evictFromSession(session);
+    while (this.order.size > this.limits.maxTemplates) this.evictOldest();
+  }
+
+  /**
+   * The exporter sent again a template the cache holds, unchanged (RFC 7011 section 8: templates
+   * are re-sent periodically): only its refresh time moves. Nothing is reordered here; eviction
+   * passes over a template refreshed since it was placed (below), so it still goes last.
+   */
+  refresh(template: Template, nowMs: number): void {
+    template.refreshedMs = nowMs;
   }
 
   /** IPFIX template withdrawal of one id; true when there was such a template. */
@@ -275,6 +277,39 @@ export class TemplateCache {
   private remove(session: ExporterSession, t: Template): void {
     if (session.templates.get(t.id) === t) session.templates.delete(t.id);
     this.order.delete(t);
+  }
+
+  /**
+   * Second chance (CLOCK): the front of an order is the least recently placed; one refreshed
+   * since it was placed goes to the back instead, stamped, so each refresh buys at most one move
+   * and eviction stays O(1) amortised while the templates an exporter keeps refreshing stay.
+   */
+  private evictFromSession(session: ExporterSession): void {
+    for (const t of session.templates.values()) {
+      if (t.refreshedMs !== t.sessionPlacedMs) {
+        t.sessionPlacedMs = t.refreshedMs;
+        session.templates.delete(t.id);
+        session.templates.set(t.id, t);
+        continue;
+      }
+      this.remove(session, t);
+      this.stats.templatesEvicted++;
+      return;
+    }
+  }
+
+  private evictOldest(): void {
+    for (const [t, owner] of this.order) {
+      if (t.refreshedMs !== t.placedMs) {
+        t.placedMs = t.refreshedMs;
+        this.order.delete(t);
+        this.order.set(t, owner);
+        continue;
+      }
+      this.remove(owner, t);
+      this.stats.templatesEvicted++;
+      return;
+    }
   }
 
   /** Every session (for metrics such as templates per exporter). */

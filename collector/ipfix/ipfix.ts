@@ -7,7 +7,7 @@
 import type { ExporterSession } from './cache.js';
 import type { NetflowContext } from './context.js';
 import { NetflowDecodeError } from './errors.js';
-import { decodeDataSet, holdDataSet, storeTemplate, type TemplateSpec } from './sets.js';
+import { decodeDataSet, holdDataSet, refreshTemplate, storeTemplate } from './sets.js';
 import { MAX_TEMPLATE_FIELDS } from './template.js';
 import { u16, u32 } from './wire.js';
 import { VERSION_IPFIX, type FlowSink, type MessageHeader } from './types.js';
@@ -103,38 +103,43 @@ function decodeTemplateSet(
       throw new NetflowDecodeError('bad_template', p + 4, `options template ${id} with ${scopeCount} scope fields of ${count}`);
     }
     const specStart = p + recordHeader;
-    let q = specStart;
-    for (let i = 0; i < count; i++) {
-      if (end - q < 4) throw new NetflowDecodeError('bad_template', q, `template ${id} field ${i + 1} of ${count} past its set`);
-      const enterprise = (buf[q] & 0x80) !== 0;
-      q += 4;
-      if (enterprise) {
-        if (end - q < 4) throw new NetflowDecodeError('bad_template', q, `template ${id} enterprise number past its set`);
-        q += 4;
-      }
-    }
-    const specEnd = q;
-    const parse = (): TemplateSpec => {
-      const ids = new Uint16Array(count);
-      const enterprises = new Uint32Array(count);
-      const lengths = new Uint16Array(count);
-      let r = specStart;
-      for (let i = 0; i < count; i++) {
-        const raw = u16(buf, r);
-        ids[i] = raw & 0x7fff;
-        lengths[i] = u16(buf, r + 2);
-        r += 4;
-        if (raw & 0x8000) {
-          enterprises[i] = u32(buf, r);
-          r += 4;
-        }
-      }
-      return { version: VERSION_IPFIX, id, options, scopeCount, ids, enterprises, lengths };
-    };
-    storeTemplate(ctx, session, id, options, scopeCount, buf, specStart, specEnd, parse, sink);
+    const specEnd = refreshTemplate(ctx, session, id, options, count, scopeCount, buf, specStart, end);
+    p = specEnd >= 0 ? specEnd : storeIpfixTemplate(buf, specStart, end, id, count, options, scopeCount, ctx, session, sink);
     if (options) h.optionsTemplateRecords++;
     else h.templateRecords++;
-    p = specEnd;
   }
   h.trailingBytes += end - p;
+}
+
+/** A new or changed template record: its specifiers parsed and stored; returns where they end. */
+function storeIpfixTemplate(
+  buf: Uint8Array,
+  specStart: number,
+  end: number,
+  id: number,
+  count: number,
+  options: boolean,
+  scopeCount: number,
+  ctx: NetflowContext,
+  session: ExporterSession,
+  sink: FlowSink,
+): number {
+  const ids = new Uint16Array(count);
+  const enterprises = new Uint32Array(count);
+  const lengths = new Uint16Array(count);
+  let q = specStart;
+  for (let i = 0; i < count; i++) {
+    if (end - q < 4) throw new NetflowDecodeError('bad_template', q, `template ${id} field ${i + 1} of ${count} past its set`);
+    const raw = u16(buf, q);
+    ids[i] = raw & 0x7fff;
+    lengths[i] = u16(buf, q + 2);
+    q += 4;
+    if (raw & 0x8000) {
+      if (end - q < 4) throw new NetflowDecodeError('bad_template', q, `template ${id} enterprise number past its set`);
+      enterprises[i] = u32(buf, q);
+      q += 4;
+    }
+  }
+  storeTemplate(ctx, session, { version: VERSION_IPFIX, id, options, scopeCount, ids, enterprises, lengths }, buf, specStart, q, sink);
+  return q;
 }

@@ -7,7 +7,7 @@
 import type { ExporterSession } from './cache.js';
 import type { NetflowContext } from './context.js';
 import { NetflowDecodeError } from './errors.js';
-import { decodeDataSet, holdDataSet, storeTemplate, type TemplateSpec } from './sets.js';
+import { decodeDataSet, holdDataSet, refreshTemplate, storeTemplate } from './sets.js';
 import { MAX_TEMPLATE_FIELDS } from './template.js';
 import { allZero, u16, u32 } from './wire.js';
 import { VERSION_NETFLOW_V9, type FlowSink, type MessageHeader } from './types.js';
@@ -72,14 +72,27 @@ export function decodeNetflowV9Packet(buf: Uint8Array, ctx: NetflowContext, sink
   return h;
 }
 
-function specFields(buf: Uint8Array, start: number, count: number, id: number, scopeCount: number, options: boolean): TemplateSpec {
+/** A (options) template record whose `count` four-octet specifiers start at `buf[specStart]`: refreshed, or parsed and stored when new or changed. */
+function defineTemplate(
+  ctx: NetflowContext,
+  session: ExporterSession,
+  id: number,
+  options: boolean,
+  count: number,
+  scopeCount: number,
+  buf: Uint8Array,
+  specStart: number,
+  sink: FlowSink,
+): void {
+  const specEnd = specStart + 4 * count;
+  if (refreshTemplate(ctx, session, id, options, count, scopeCount, buf, specStart, specEnd) >= 0) return;
   const ids = new Uint16Array(count);
   const lengths = new Uint16Array(count);
   for (let i = 0; i < count; i++) {
-    ids[i] = u16(buf, start + 4 * i);
-    lengths[i] = u16(buf, start + 4 * i + 2);
+    ids[i] = u16(buf, specStart + 4 * i);
+    lengths[i] = u16(buf, specStart + 4 * i + 2);
   }
-  return { version: VERSION_NETFLOW_V9, id, options, scopeCount, ids, enterprises: new Uint32Array(count), lengths };
+  storeTemplate(ctx, session, { version: VERSION_NETFLOW_V9, id, options, scopeCount, ids, enterprises: new Uint32Array(count), lengths }, buf, specStart, specEnd, sink);
 }
 
 /** Template records (RFC 3954 section 5.2) until the flowset ends. */
@@ -95,7 +108,7 @@ function decodeTemplateFlowset(buf: Uint8Array, start: number, end: number, ctx:
     const specStart = p + 4;
     const specEnd = specStart + 4 * count;
     if (specEnd > end) throw new NetflowDecodeError('bad_template', p, `template ${id} with ${count} fields past its flowset`);
-    storeTemplate(ctx, session, id, false, 0, buf, specStart, specEnd, () => specFields(buf, specStart, count, id, 0, false), sink);
+    defineTemplate(ctx, session, id, false, count, 0, buf, specStart, sink);
     h.templateRecords++;
     p = specEnd;
   }
@@ -121,7 +134,7 @@ function decodeOptionsTemplateFlowset(buf: Uint8Array, start: number, end: numbe
     const specStart = p + 6;
     const specEnd = specStart + 4 * count;
     if (specEnd > end) throw new NetflowDecodeError('bad_template', p, `options template ${id} past its flowset`);
-    storeTemplate(ctx, session, id, true, scopeCount, buf, specStart, specEnd, () => specFields(buf, specStart, count, id, scopeCount, true), sink);
+    defineTemplate(ctx, session, id, true, count, scopeCount, buf, specStart, sink);
     h.optionsTemplateRecords++;
     p = specEnd;
   }

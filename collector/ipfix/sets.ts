@@ -23,33 +23,41 @@ export interface TemplateSpec {
 }
 
 /**
- * Store the template whose specifiers are `buf[specStart, specEnd)` (parsed into `spec` by the
- * caller only when it is new or changed: a refresh of the same bytes keeps the compiled one),
- * then decode any data held for it.
+ * The fast path of a template record (RFC 7011 section 8: exporters re-send their templates
+ * unchanged, OVS every few seconds): when the session holds template `id` built from exactly
+ * the specifier bytes starting at `buf[specStart]`, only its refresh time is stamped, with no
+ * parse, allocation or reordering. Returns where the record's specifiers end, or -1 when the
+ * template is new or changed (then the caller parses it and calls storeTemplate).
  */
-export function storeTemplate(
+export function refreshTemplate(
   ctx: NetflowContext,
   session: ExporterSession,
   id: number,
   options: boolean,
+  fieldCount: number,
   scopeCount: number,
   buf: Uint8Array,
   specStart: number,
-  specEnd: number,
-  parse: () => TemplateSpec,
-  sink: FlowSink,
-): void {
+  end: number,
+): number {
+  const t = session.templates.get(id);
+  if (t === undefined || !t.sameRecord(options, fieldCount, scopeCount, buf, specStart, end)) return -1;
+  ctx.templates.refresh(t, ctx.nowMs);
+  return specStart + t.specifiers.length;
+}
+
+/**
+ * Store a new or changed template parsed into `spec` from the specifiers `buf[specStart,
+ * specEnd)` (it replaces any of the same id: RFC 7011 section 8.1), then decode any data held for it.
+ */
+export function storeTemplate(ctx: NetflowContext, session: ExporterSession, spec: TemplateSpec, buf: Uint8Array, specStart: number, specEnd: number, sink: FlowSink): void {
   const now = ctx.nowMs;
   const cache = ctx.templates;
-  let t = session.templates.get(id);
-  if (t === undefined || !t.sameSpecifiers(options, scopeCount, buf, specStart, specEnd - specStart)) {
-    const spec = parse();
-    const { actions, ignored } = compileActions(spec.version, spec.ids, spec.enterprises, spec.lengths, spec.scopeCount);
-    t = new Template({ ...spec, actions, ignoredFields: ignored, specifiers: buf.slice(specStart, specEnd) });
-    if (t.minRecordLength === 0) throw new NetflowDecodeError('bad_template', specStart, `template ${id} describes records of zero length`);
-  }
+  const { actions, ignored } = compileActions(spec.version, spec.ids, spec.enterprises, spec.lengths, spec.scopeCount);
+  const t = new Template({ ...spec, actions, ignoredFields: ignored, specifiers: buf.slice(specStart, specEnd) });
+  if (t.minRecordLength === 0) throw new NetflowDecodeError('bad_template', specStart, `template ${spec.id} describes records of zero length`);
   cache.set(session, t, now);
-  for (const held of cache.takeHeld(session, id, now)) {
+  for (const held of cache.takeHeld(session, spec.id, now)) {
     try {
       decodeDataSet(ctx, session, t, held.data, 0, held.data.length, held.header, held.setIndex, sink, true);
     } catch (err) {

@@ -1,8 +1,8 @@
 /**
  * A (options) template as the decoders use it: the field specifiers in wire order plus, per
  * field, the action compiled from them (fields.ts), so a data record is decoded by one loop
- * over typed arrays with no lookups. Templates are immutable once built; a refresh with the
- * same specifiers keeps the compiled object (see sameSpecifiers).
+ * over typed arrays with no lookups. Templates are immutable once built (but for the cache's
+ * refresh stamps); a refresh with the same bytes keeps the compiled object (see sameRecord).
  */
 
 /**
@@ -38,6 +38,12 @@ export class Template {
   readonly specifiers: Uint8Array;
   /** When it was last defined or refreshed (ms, receive clock). */
   refreshedMs = 0;
+  /**
+   * refreshedMs when the cache last put it at the back of its session's order and of the
+   * global order: a refresh only stamps, eviction gives a second chance (cache.ts).
+   */
+  sessionPlacedMs = 0;
+  placedMs = 0;
 
   constructor(init: {
     version: number;
@@ -77,10 +83,15 @@ export class Template {
     this.hasVariableLength = variable;
   }
 
-  /** True when `buf[off, off+length)` holds exactly the specifiers this template was built from. */
-  sameSpecifiers(options: boolean, scopeCount: number, buf: Uint8Array, off: number, length: number): boolean {
-    if (options !== this.options || scopeCount !== this.scopeCount || length !== this.specifiers.length) return false;
+  /**
+   * True when a template record of this kind, field count and scope count whose specifiers
+   * start at `buf[off]` (and end by `end`) has exactly the bytes this template was built from:
+   * the same bytes parse to the same fields, so they end at `off + specifiers.length`.
+   */
+  sameRecord(options: boolean, fieldCount: number, scopeCount: number, buf: Uint8Array, off: number, end: number): boolean {
     const s = this.specifiers;
+    const length = s.length;
+    if (options !== this.options || fieldCount !== this.fieldCount || scopeCount !== this.scopeCount || end - off < length) return false;
     for (let i = 0; i < length; i++) if (s[i] !== buf[off + i]) return false;
     return true;
   }

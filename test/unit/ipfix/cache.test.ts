@@ -45,6 +45,25 @@ describe('TemplateCache', () => {
     expect(cache.stats.templatesEvicted).toBe(2);
   });
 
+  it('a refresh only stamps; eviction then passes over what was refreshed since it was placed (second chance)', () => {
+    const cache = new TemplateCache({ maxTemplatesPerSession: 3, maxTemplates: 5 });
+    const a = cache.session('a', 10, 0, 0);
+    const b = cache.session('b', 10, 0, 0);
+    const kept = [256, 257, 258].map((id) => template(id));
+    kept.forEach((t, i) => cache.set(a, t, i));
+    cache.refresh(kept[0], 10);
+    expect([...a.templates.values()]).toEqual(kept); // not reordered
+    expect(kept[0].refreshedMs).toBe(10);
+    cache.set(a, template(259), 11); // a is full: 257, the least recently refreshed, goes; 256 is kept
+    expect([...a.templates.keys()].sort()).toEqual([256, 258, 259]);
+    cache.refresh(kept[2], 12);
+    for (const [id, now] of [[256, 13], [257, 14], [258, 15]]) cache.set(b, template(id), now);
+    // 6 > 5 in all: a/256 and a/258, refreshed since placed, move to the back; a/259 goes.
+    expect([...a.templates.keys()].sort()).toEqual([256, 258]);
+    expect(cache.templateCount).toBe(5);
+    expect(cache.stats.templatesEvicted).toBe(2);
+  });
+
   it('bounds sessions, dropping the least recently seen with its templates', () => {
     const cache = new TemplateCache({ maxSessions: 2 });
     cache.set(cache.session('a', 10, 0, 0), template(256), 0);

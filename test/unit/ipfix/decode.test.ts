@@ -312,21 +312,55 @@ describe('IPFIX', () => {
     const ctx = newContext();
     const a = templateRecord(256, [{ id: 2, length: 4 }]);
     const b = templateRecord(256, [{ id: 1, length: 2 }, { id: 2, length: 2 }]);
-    const { flows } = decodeAll(
+    // Same id, field count and record length as b, one element id apart: must replace b (RFC 7011 section 8.1).
+    const c = templateRecord(256, [{ id: 2, length: 2 }, { id: 1, length: 2 }]);
+    // The same specifier bytes as an options template: a different template.
+    const d = optionsTemplateRecord(256, 1, [{ id: 2, length: 2 }, { id: 1, length: 2 }]);
+    const { flows, options } = decodeAll(
       ctx,
       ipfixMessage({}, templateSet(a), dataSet(256, u32(5))),
       ipfixMessage({}, templateSet(b), dataSet(256, u16(100, 6))),
+      ipfixMessage({}, templateSet(c), dataSet(256, u16(8, 200))),
+      ipfixMessage({}, optionsTemplateSet(d), dataSet(256, u16(9, 300))),
       ipfixMessage({}, templateSet(a), dataSet(256, u32(7))),
     );
     expect(flows.map((f) => [f.rec.bytes, f.rec.packets])).toEqual([
       [0, 5],
       [100, 6],
+      [200, 8],
       [0, 7],
     ]);
+    expect(options.map((o) => o.info.options)).toEqual([true]);
     const session = ctx.templates.session('192.0.2.1:50000', 10, 0, ctx.nowMs);
     const t = session.templates.get(256);
     decodeAll(ctx, ipfixMessage({}, templateSet(a)));
     expect(session.templates.get(256)).toBe(t);
+  });
+
+  it('an unchanged refresh only stamps the template: same object, no reordering, no allocation', () => {
+    const ctx = newContext();
+    const ids = [256, 257, 258, 259];
+    const options = optionsTemplateSet(optionsTemplateRecord(300, 1, [{ id: 149, length: 4 }, { id: 40, length: 8 }]));
+    decodeAll(ctx, ipfixMessage({}, templateSet(...ids.map((id) => templateRecord(id, OVS_TUNNEL_TEMPLATE))), options));
+    // Refreshed in another order: a refresh must not move them (eviction order is the cache's business).
+    const refresh = ipfixMessage({}, options, templateSet(...ids.toReversed().map((id) => templateRecord(id, OVS_TUNNEL_TEMPLATE))));
+    const session = ctx.templates.session('192.0.2.1:50000', 10, 0, ctx.nowMs);
+    const before = [...session.templates.values()];
+    ctx.timeReceivedNs += 5_000_000_000n;
+    const h = decodeAll(ctx, refresh).headers[0];
+    expect([h.templateRecords, h.optionsTemplateRecords]).toEqual([4, 1]);
+    expect([...session.templates.values()]).toEqual(before);
+    for (const t of before) expect([t, t.refreshedMs]).toEqual([session.templates.get(t.id), ctx.nowMs]);
+    // Heap growth per 1,000 refresh messages (median of 15 rounds, so a GC inside a round does not count).
+    const none = { flow: () => undefined };
+    const grown: number[] = [];
+    for (let round = 0; round < 16; round++) {
+      const start = process.memoryUsage().heapUsed;
+      for (let i = 0; i < 1000; i++) decodeFlowDatagram(refresh, ctx, none);
+      if (round > 0) grown.push(process.memoryUsage().heapUsed - start);
+    }
+    grown.sort((x, y) => x - y);
+    expect(grown[7], `heap growth per 1,000 refreshes: ${grown.join(' ')}`).toBeLessThan(16 * 1024);
   });
 
   it('an IPv4 and IPv6 template fills the family that is not zero; repeated header elements go to inner_*', () => {

@@ -164,6 +164,31 @@ describe('template cache under floods', () => {
     for (const s of ctx.templates.sessionList()) expect(s.templates.size).toBeLessThanOrEqual(limits.maxTemplatesPerSession);
   });
 
+  it('templates an exporter keeps refreshing survive floods from others (fewer new templates between refreshes than the bound leaves)', () => {
+    const kept = fc.integer({ min: 1, max: limits.maxTemplatesPerSession });
+    const flood = fc.array(fc.record({ port: fc.integer({ min: 2, max: limits.maxSessions - 1 }), id: fc.integer({ min: 256, max: 60_000 }) }), { maxLength: 60 });
+    fc.assert(
+      fc.property(kept, fieldsArb, fc.array(flood, { minLength: 1, maxLength: 12 }), (k, f, steps) => {
+        const ctx = context(limits);
+        const ids = Array.from({ length: k }, (_, i) => 256 + i);
+        const refresh = ipfixMessage({}, templateSet(...ids.map((id) => templateRecord(id, f))));
+        for (const step of steps) {
+          ctx.setExporter('192.0.2.1', 1);
+          ctx.timeReceivedNs += 1_000_000n;
+          decodeFlowDatagram(refresh, ctx, sink);
+          for (const { port, id } of step.slice(0, limits.maxTemplates - k)) {
+            ctx.setExporter('192.0.2.1', port);
+            decodeFlowDatagram(ipfixMessage({}, templateSet(templateRecord(id, f))), ctx, sink);
+          }
+          const session = ctx.templates.session('192.0.2.1:1', 10, 0, ctx.nowMs);
+          expect(ids.filter((id) => ctx.templates.get(session, id, ctx.nowMs) === undefined)).toEqual([]);
+          expect(ctx.templates.templateCount).toBeLessThanOrEqual(limits.maxTemplates);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('follows templates redefined mid-stream: every record is read with the definition current when it came', () => {
     // Each definition puts packetDeltaCount somewhere among random fields; data records carry
     // a known packet count there, which must come back whatever the definition was.
