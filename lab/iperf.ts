@@ -88,14 +88,17 @@ function readLog(path: string): string {
   }
 }
 
+/** A daemon slow to start on a busy machine is waited for, then counted as an attempt that measured nothing. */
+const LISTEN_TIMEOUT_MS = 10_000;
+
 async function waitForListener(netns: string, port: number): Promise<void> {
-  const deadline = Date.now() + 5_000;
+  const deadline = Date.now() + LISTEN_TIMEOUT_MS;
   while (Date.now() < deadline) {
     const out = await run('ss', ['-H', '-l', '-n', '-t', `sport = :${port}`], { netns });
     if (out.trim() !== '') return;
     await sleep(20);
   }
-  throw new TelemetryError('LAB', `iperf3 server in ${netns} is not listening on port ${port} after 5 s`);
+  throw new TelemetryError('TIMEOUT', `iperf3 server in ${netns} is not listening on port ${port} after ${LISTEN_TIMEOUT_MS / 1000} s`);
 }
 
 async function attempt(request: IperfRequest, serverLog: string): Promise<Omit<IperfRun, 'attempts'>> {
@@ -134,9 +137,10 @@ export async function runIperf(request: IperfRequest): Promise<IperfRun> {
       return { ...(await attempt(request, serverLog)), attempts };
     } catch (err) {
       const log = readLog(serverLog);
-      const hungBeforeTest = isTelemetryError(err, 'TIMEOUT') && !serverLogShowsData(log);
-      if (!hungBeforeTest || attempts >= MAX_IPERF_ATTEMPTS) {
-        const why = hungBeforeTest ? `its client hung before the test began ${attempts} times (lost handshake datagrams)` : 'it failed';
+      // A server that never listened or a client that hung before any data moved measured nothing.
+      const measuredNothing = isTelemetryError(err, 'TIMEOUT') && !serverLogShowsData(log);
+      if (!measuredNothing || attempts >= MAX_IPERF_ATTEMPTS) {
+        const why = measuredNothing ? `it measured nothing ${attempts} times (a server that never listened, or lost handshake datagrams)` : 'it failed';
         throw new TelemetryError('LAB', `iperf3 ${request.src.name} -> ${request.dst.name} port ${request.port}: ${why}; server log: ${log.trim().slice(-400) || '(empty)'}`, {
           cause: err,
         });

@@ -27,6 +27,26 @@ export async function waitForScrape(
   }
 }
 
+/**
+ * Polls /metrics until what `reading` returns (null: not ready yet) has stayed the same for
+ * `stableReadings` polls in a row after changing: exporters have flushed, even a late one.
+ */
+export async function waitForSettled(
+  url: string,
+  reading: (series: Exposition) => string | null,
+  options: { readonly timeoutMs: number; readonly intervalMs: number; readonly stableReadings: number },
+): Promise<Exposition> {
+  let last: string | null = null;
+  let unchanged = 0;
+  const got = await waitForScrape(url, (s) => {
+    const now = reading(s);
+    unchanged = now !== null && now === last ? unchanged + 1 : 0;
+    last = now;
+    return unchanged >= options.stableReadings;
+  }, options.timeoutMs, options.intervalMs);
+  return got.series;
+}
+
 export function value(series: Exposition, name: string, labels: Record<string, string> = {}): number | undefined {
   const found = seriesOf(series, name, labels);
   return found.length === 1 ? found[0].value : undefined;

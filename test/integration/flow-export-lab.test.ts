@@ -20,7 +20,7 @@ import { runTraffic, type LabState, type TrafficFlow, type TrafficReport } from 
 import { run } from '../../lab/exec.js';
 import { freeUdpPort } from '../helpers/ovsdb-server.js';
 import { seriesOf } from '../helpers/promtool.js';
-import { waitForScrape, type Exposition } from '../helpers/scrape.js';
+import { waitForScrape, waitForSettled, type Exposition } from '../helpers/scrape.js';
 import { startTestLab, type TestLab } from '../helpers/test-lab.js';
 import { iperfFlows, localVms, seriesSum, wireBytes } from '../helpers/flow-lab.js';
 
@@ -66,14 +66,12 @@ describe('IPFIX and NetFlow v5 from the lab\'s Open vSwitch', () => {
     before = (await waitForScrape(collector.url, (s) => seriesOf(s, 'ovs_interface_info', {}).length > 0, 15_000)).series;
     report = await runTraffic(lab, { seconds: TRAFFIC_SECONDS });
     // IPFIX flushes every 2 s (cache_active_timeout), NetFlow every 5 s and when the datapath
-    // flow expires: wait until both stop growing.
-    let last = '';
-    after = (await waitForScrape(collector.url, (s) => {
-      const now = `${sum(s, 'ovs_ipfix_records_total', { listener: 'ipfix' })} ${sum(s, 'ovs_ipfix_records_total', { listener: 'netflow' })}`;
-      const settled = now === last && !now.startsWith('0 ') && !now.endsWith(' 0');
-      last = now;
-      return settled;
-    }, 40_000, 4000)).series;
+    // flow expires: wait until both stop growing, for two readings in a row (a busy
+    // ovs-vswitchd can flush late).
+    after = await waitForSettled(collector.url, (s) => {
+      const now = [sum(s, 'ovs_ipfix_records_total', { listener: 'ipfix' }), sum(s, 'ovs_ipfix_records_total', { listener: 'netflow' })];
+      return now.includes(0) ? null : now.join(' ');
+    }, { timeoutMs: 60_000, intervalMs: 4000, stableReadings: 2 });
   }, 300_000);
 
   afterAll(async () => {

@@ -14,7 +14,7 @@ import { startCollector, type RunningCollector } from '../../cli/collect.js';
 import { runTraffic, type LabState, type TrafficFlow, type TrafficReport } from '../../lab/index.js';
 import { freeUdpPort } from '../helpers/ovsdb-server.js';
 import { seriesOf } from '../helpers/promtool.js';
-import { scrape, waitForScrape, type Exposition } from '../helpers/scrape.js';
+import { scrape, waitForScrape, waitForSettled, type Exposition } from '../helpers/scrape.js';
 import { startTestLab, type TestLab } from '../helpers/test-lab.js';
 import { iperfFlows, localVms, seriesSum, wireBytes } from '../helpers/flow-lab.js';
 
@@ -62,14 +62,9 @@ describe('sFlow from the lab into the collector', () => {
     // OVSDB synced and sFlow arriving (counter samples every 2 s) before the traffic starts.
     before = (await waitForScrape(collector.url, (s) => sum(s, 'ovs_sflow_samples_total', { type: 'counters' }) > 0 && seriesOf(s, 'ovs_interface_info', {}).length > 0, 15_000)).series;
     report = await runTraffic(lab, { seconds: TRAFFIC_SECONDS });
-    // Samples of the last packets reach the collector within OVS's 1 s flush; wait until they stop growing.
-    let last = -1;
-    after = (await waitForScrape(collector.url, (s) => {
-      const flowSamples = sum(s, 'ovs_sflow_samples_total', { type: 'flow' });
-      const settled = flowSamples === last;
-      last = flowSamples;
-      return settled;
-    }, 15_000, 1500)).series;
+    // Samples of the last packets reach the collector within OVS's 1 s flush; wait until they stop
+    // growing, for two readings in a row (a busy ovs-vswitchd can flush late).
+    after = await waitForSettled(collector.url, (s) => String(sum(s, 'ovs_sflow_samples_total', { type: 'flow' })), { timeoutMs: 20_000, intervalMs: 1500, stableReadings: 2 });
   }, 300_000);
 
   afterAll(async () => {
