@@ -198,6 +198,7 @@ export async function startCollector(config: Config, logger: Logger, source = '(
     model: vswitch.model,
     connected: () => vswitch.up,
     segments: datapath && (() => datapath.segments.segments()),
+    meters: datapath && (() => datapath.meters()),
     rates: (uuid) => vswitch.rates.rates(uuid),
   });
   const server = new MetricsServer({

@@ -9,6 +9,7 @@ import { DATAPATH_METRICS as M } from '../../common/metrics-datapath.js';
 import type { OpenFlowClient } from '../openflow/client.js';
 import { OFPP_LOCAL } from '../openflow/constants.js';
 import type { MeterConfig } from '../openflow/stats.js';
+import { PortMeters } from '../openflow/port-meters.js';
 import { TunnelVlanMap } from '../openflow/tunnel-map.js';
 import { VlanTranslations } from '../openflow/vlan-translation.js';
 import type { BridgeSegments } from '../tenancy/segments.js';
@@ -21,10 +22,19 @@ export type OpenFlowStatsClient = Pick<
   'portDesc' | 'portStats' | 'tableStats' | 'flowStats' | 'queueStats' | 'groupStats' | 'meterStats' | 'meterConfig'
 >;
 
+/** The meters a bridge's flows put on its ports, with the meters' configuration. */
+export interface BridgeMeters {
+  readonly bridge: string;
+  readonly ports: PortMeters;
+  readonly configs: ReadonlyMap<number, MeterConfig>;
+}
+
 export interface BridgeReading {
   readonly series: SeriesBuffer;
   /** Segment maps from the flow dump; undefined when flows were not dumped or the dump failed. */
   readonly segments: BridgeSegments | undefined;
+  /** Port meters from the flow dump and the meter configs; undefined when either was not read. */
+  readonly meters: BridgeMeters | undefined;
   /** What failed, by request ("flows", "ports", ...). */
   readonly failures: readonly { readonly what: string; readonly error: Error }[];
 }
@@ -45,6 +55,7 @@ export async function readBridge(bridge: string, client: OpenFlowStatsClient, fl
   const failures: { what: string; error: Error }[] = [];
   const tunnels = new TunnelVlanMap();
   const vlans = new VlanTranslations();
+  const portMeters = new PortMeters();
   flowGroups?.begin();
   const [desc, ports, tables, flows, queues, groups, meters, meterConfig] = await Promise.allSettled([
     client.portDesc(),
@@ -56,6 +67,7 @@ export async function readBridge(bridge: string, client: OpenFlowStatsClient, fl
           flowGroups.add(flow);
           tunnels.add(flow);
           vlans.add(flow);
+          portMeters.add(flow);
         }),
     client.queueStats(),
     client.groupStats(),
@@ -136,8 +148,9 @@ export async function readBridge(bridge: string, client: OpenFlowStatsClient, fl
     }
   }
 
-  const bandTypes = new Map<number, MeterConfig['bands']>();
-  if (!failed('meter_config', meterConfig)) for (const m of meterConfig.value) bandTypes.set(m.meterId, m.bands);
+  const configs = new Map<number, MeterConfig>();
+  const configsRead = !failed('meter_config', meterConfig);
+  if (configsRead) for (const m of meterConfig.value) configs.set(m.meterId, m);
   if (!failed('meters', meters)) {
     for (const m of meters.value) {
       const id = String(m.meterId);
@@ -145,7 +158,7 @@ export async function readBridge(bridge: string, client: OpenFlowStatsClient, fl
       series.add(M.meterFlows, labels, m.flowCount);
       series.add(M.meterPackets, labels, m.packetInCount);
       series.add(M.meterBytes, labels, m.byteInCount);
-      const config = bandTypes.get(m.meterId);
+      const config = configs.get(m.meterId)?.bands;
       m.bands.forEach((b, i) => {
         const band = [bridge, id, String(i), config?.[i]?.type ?? UNKNOWN];
         series.add(M.meterBandPackets, band, b.packetCount);
@@ -153,5 +166,7 @@ export async function readBridge(bridge: string, client: OpenFlowStatsClient, fl
       });
     }
   }
-  return { series, segments, failures };
+  // segments is set exactly when the flows were dumped whole.
+  const meterReading = segments !== undefined && configsRead ? { bridge, ports: portMeters, configs } : undefined;
+  return { series, segments, meters: meterReading, failures };
 }

@@ -9,7 +9,8 @@
  *    are not reported as current.
  *  - Connections are OpenFlowSessions and a pid-following UnixctlClient: an ovs-vswitchd restart
  *    is followed by reconnecting on the next poll, without restarting the collector.
- *  - The bridges' flow dumps also feed `segments` (VNI / provider VLAN → tenant network).
+ *  - The bridges' flow dumps also feed `segments` (VNI / provider VLAN → tenant network) and
+ *    `meters()` (the OpenFlow meters on each port, for the topology page).
  */
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ import type { InterfaceState } from '../../common/model.js';
 import { OpenFlowSession } from '../openflow/session.js';
 import { SegmentTenancy, type BridgeSegments, type Segment } from '../tenancy/segments.js';
 import { UnixctlClient } from '../unixctl/client.js';
-import { readBridge, type OpenFlowStatsClient } from './bridge-stats.js';
+import { readBridge, type BridgeMeters, type OpenFlowStatsClient } from './bridge-stats.js';
 import { FlowGroups } from './flow-groups.js';
 import { PollHealth } from './health.js';
 import { SeriesBuffer } from './series.js';
@@ -74,6 +75,8 @@ interface BridgeState {
   series: SeriesBuffer;
   /** The last segment maps read (kept while the bridge is unreachable). */
   segments: BridgeSegments | undefined;
+  /** The last port meters read (kept likewise). */
+  meters: BridgeMeters | undefined;
 }
 
 interface CommandState {
@@ -99,6 +102,7 @@ export class DatapathPoller implements MetricCollector {
   private inFlight: Promise<void> | undefined;
   private stopped = false;
   private segmentLabels: { from: readonly Segment[]; labels: (readonly string[])[] } | undefined;
+  private bridgeMeters: readonly BridgeMeters[] = [];
 
   constructor(private readonly opts: DatapathPollerOptions) {
     this.rundir = opts.rundir ?? DEFAULT_RUNDIR;
@@ -156,6 +160,11 @@ export class DatapathPoller implements MetricCollector {
     for (const labels of this.segmentLabels.labels) sink.add(M.segmentInfo, labels, 1);
   }
 
+  /** The port meters of every bridge from the last flow dumps (a new array after each poll). */
+  meters(): readonly BridgeMeters[] {
+    return this.bridgeMeters;
+  }
+
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
@@ -171,6 +180,7 @@ export class DatapathPoller implements MetricCollector {
     if (this.stopped || !this.flowDump) return;
     const read = [...this.bridgeStates.values()].flatMap((s) => (s.segments === undefined ? [] : [s.segments]));
     if (this.segments.update(read)) this.opts.onSegmentsChange?.();
+    this.bridgeMeters = [...this.bridgeStates.values()].flatMap((s) => (s.meters === undefined ? [] : [s.meters]));
   }
 
   /** Follows the OVSDB model: new bridges get a connection, deleted ones lose theirs. */
@@ -191,6 +201,7 @@ export class DatapathPoller implements MetricCollector {
         labels: [bridge],
         series: new SeriesBuffer(),
         segments: undefined,
+        meters: undefined,
       });
     }
   }
@@ -208,6 +219,7 @@ export class DatapathPoller implements MetricCollector {
       const reading = await state.session.use((client) => readBridge(bridge, client, state.flowGroups));
       state.series = reading.series;
       if (reading.segments !== undefined) state.segments = reading.segments;
+      if (reading.meters !== undefined) state.meters = reading.meters;
       if (reading.failures.length > 0) problem = reading.failures.map((f) => `${f.what}: ${describeError(f.error)}`).join('; ');
     } catch (err) {
       state.series = new SeriesBuffer();

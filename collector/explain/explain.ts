@@ -12,7 +12,7 @@ import { describeError } from '../../common/errors.js';
 import { UNKNOWN } from '../../common/model.js';
 import type { FlowStats, Match, MeterConfig } from '../openflow/index.js';
 import { TunnelVlanMap } from '../openflow/index.js';
-import { actionsOf } from '../openflow/tunnel-map.js';
+import { actionsOf } from '../openflow/flow-actions.js';
 import { VlanTranslations } from '../openflow/vlan-translation.js';
 import type { Row } from '../ovsdb/datum.js';
 import { getSet, getString, getStringMap } from '../ovsdb/row.js';

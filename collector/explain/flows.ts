@@ -4,6 +4,7 @@
  */
 import type { Action, FlowStats, Instruction, MatchField } from '../openflow/index.js';
 import { OFPP_CONTROLLER, OFPP_IN_PORT, OFPP_LOCAL, OFPP_NORMAL, OFPVID_PRESENT } from '../openflow/index.js';
+import { actionsOf, meterOf } from '../openflow/flow-actions.js';
 import type { FlowRole, FlowSummary } from './types.js';
 
 const OFPP_FLOOD = 0xfffffffb;
@@ -84,30 +85,12 @@ export function instructionTexts(instructions: readonly Instruction[]): string[]
   return out;
 }
 
-/** Every action of a flow, apply and write lists alike, ct's nested ones included. */
-function* allActions(instructions: readonly Instruction[]): Generator<Action> {
-  const walk = function* (actions: readonly Action[]): Generator<Action> {
-    for (const a of actions) {
-      yield a;
-      if (a.type === 'ct') yield* walk(a.actions);
-    }
-  };
-  for (const ins of instructions) if (ins.type === 'apply_actions' || ins.type === 'write_actions') yield* walk(ins.actions);
-}
-
-/** The meter a flow sends its packets through (OF1.3/1.4 instruction, OF1.5 action). */
-export function meterOf(instructions: readonly Instruction[]): number | undefined {
-  for (const ins of instructions) if (ins.type === 'meter') return ins.meterId;
-  for (const a of allActions(instructions)) if (a.type === 'meter') return a.meterId;
-  return undefined;
-}
-
 const CT_FIELDS = new Set(['ct_state', 'ct_zone', 'ct_mark', 'ct_label']);
 const SPOOF_FIELDS = new Set(['arp_spa', 'arp_sha', 'nd_target', 'nd_sll']);
 const DSCP_FIELDS = new Set(['ip_dscp', 'nw_tos']);
 
 export function flowRole(flow: Pick<FlowStats, 'match' | 'instructions'>): FlowRole {
-  const actions = [...allActions(flow.instructions)];
+  const actions = [...actionsOf(flow.instructions)];
   if (flow.match.some((f) => CT_FIELDS.has(f.field)) || actions.some((a) => a.type === 'ct')) return 'security-group';
   if (meterOf(flow.instructions) !== undefined || actions.some((a) => a.type === 'set_queue' || (a.type === 'set_field' && DSCP_FIELDS.has(a.field.field)))) return 'qos';
   const fields = new Set(flow.match.map((f) => f.field));

@@ -9,7 +9,7 @@ import type { FlowStats, MeterConfig } from '../openflow/index.js';
 import type { Row } from '../ovsdb/datum.js';
 import { getInt, getString, getStringMap, getUuid } from '../ovsdb/row.js';
 import type { TableView } from '../ovs/model.js';
-import { meterOf } from './flows.js';
+import { meterOf } from '../openflow/flow-actions.js';
 import type { MeterInfo, Owner, Policing, PortQos, QueueInfo } from './types.js';
 
 function ownerOf(externalIds: ReadonlyMap<string, string>): Owner {
@@ -76,10 +76,15 @@ export function metersOf(
       direction,
       unit: config?.flags.includes('pktps') ? 'pktps' : 'kbps',
       bands: (config?.bands ?? []).map((b) => ({ type: b.type, rate: b.rate, burst: b.burstSize })),
-      owner: enforcerMeters.has(meterId) || isOwnedCookie(flow.cookie) ? 'enforcer' : 'other',
+      owner: meterOwner(meterId, flow.cookie, enforcerMeters),
     });
   }
   return [...out.values()];
+}
+
+/** The enforcer's rule for a meter (see metersOf): recorded on its bridge, or metered by a flow of its own. */
+export function meterOwner(meterId: number, cookie: bigint, enforcerMeters: ReadonlySet<number>): 'enforcer' | 'other' {
+  return enforcerMeters.has(meterId) || isOwnedCookie(cookie) ? 'enforcer' : 'other';
 }
 
 /** The meter ids the enforcer recorded as its own on `bridge` (Bridge external_ids METERS_KEY). */

@@ -10,7 +10,7 @@
  */
 import type { Action } from './actions.js';
 import { OFPVID_PRESENT } from './constants.js';
-import type { Instruction } from './instructions.js';
+import { actionsOf } from './flow-actions.js';
 import { findField, type Match } from './oxm.js';
 import type { FlowStats } from './stats.js';
 
@@ -42,12 +42,6 @@ export class TunnelVlanMap {
     const map = new TunnelVlanMap();
     for (const f of flows) map.add(f);
     return map;
-  }
-}
-
-export function* actionsOf(instructions: readonly Instruction[]): Generator<Action> {
-  for (const ins of instructions) {
-    if (ins.type === 'apply_actions' || ins.type === 'write_actions') yield* ins.actions;
   }
 }
 

@@ -8,7 +8,8 @@
  * collector/tenancy/segments.ts decides. Fed flow by flow, like TunnelVlanMap.
  */
 import type { FlowStats } from './stats.js';
-import { actionsOf, exactVlan, vlanSetBy } from './tunnel-map.js';
+import { actionsOf } from './flow-actions.js';
+import { exactVlan, vlanSetBy } from './tunnel-map.js';
 
 export class VlanTranslations {
   /** Matched VLAN -> VLAN the flow rewrites it to (the first flow seen wins). */

@@ -1,12 +1,15 @@
 /**
  * The topology document (types.ts) from what the collector already holds: the OVSDB replica and
  * its interface model (with tenancy), the live br-tun/provider segments when the datapath poller
- * runs, and the interface rate tracker. The structure is rebuilt only when the model or the
- * segments changed (both hand out a new array then); rates are laid over it on every call.
+ * runs, and the interface rate tracker. The structure is rebuilt only when the model, the
+ * segments or the port meters changed (each hands out a new array then); rates are laid over it
+ * on every call.
  */
 import { isTenantInterface, UNKNOWN, type InterfaceState } from '../../common/model.js';
 import type { Row } from '../ovsdb/datum.js';
-import { policingOf, portQosOf } from '../explain/qos.js';
+import type { BridgeMeters } from '../datapath/bridge-stats.js';
+import { meterOwner, policingOf, portQosOf, recordedMeters } from '../explain/qos.js';
+import type { MeterConfig } from '../openflow/index.js';
 import { getSet, getString, getStringMap } from '../ovsdb/row.js';
 import type { TableView } from '../ovs/model.js';
 import type { InterfaceRates } from '../ovs/rates.js';
@@ -24,6 +27,8 @@ export interface TopologySources {
   readonly connected: () => boolean;
   /** The live VNI / provider VLAN segments (collector/datapath), when polled. */
   readonly segments?: () => readonly Segment[];
+  /** The OpenFlow meters on the bridges' ports (collector/datapath), when polled. */
+  readonly meters?: () => readonly BridgeMeters[];
   /** An interface's current rates by Interface uuid (collector/ovs/rates.ts), when known. */
   readonly rates?: (uuid: string) => InterfaceRates | undefined;
   readonly now?: () => number;
@@ -35,6 +40,7 @@ const TUNNEL_TYPES = new Set(['vxlan', 'geneve', 'gre', 'ip6gre', 'erspan', 'ip6
 interface Structure {
   readonly interfaces: readonly InterfaceState[];
   readonly segments: readonly Segment[] | undefined;
+  readonly meters: readonly BridgeMeters[] | undefined;
   readonly bridges: readonly TopologyBridge[];
   readonly networks: readonly TopologyNetwork[];
   /** Ports without rates. */
@@ -56,11 +62,19 @@ function maxRate(otherConfig: Readonly<Record<string, string>>): number | null {
   return text !== undefined && /^\d+$/.test(text) ? Number(text) : null;
 }
 
+/** The lowest drop band of a meter, in bit/s (kbps meters) or packets/s (pktps), null without one. */
+function meterLimit(config: MeterConfig | undefined): Pick<Throttle, 'maxBitsPerSecond' | 'maxPacketsPerSecond'> {
+  let rate: number | null = null;
+  for (const band of config?.bands ?? []) if (band.type === 'drop' && (rate === null || band.rate < rate)) rate = band.rate;
+  if (config?.flags.includes('pktps')) return { maxBitsPerSecond: null, maxPacketsPerSecond: rate };
+  return { maxBitsPerSecond: rate === null ? null : rate * 1000, maxPacketsPerSecond: null };
+}
+
 /** The limits on a port, read as `explain` reads them (collector/explain/qos.ts), in short. */
-function throttlesOf(view: TableView, ifaceRow: Row | undefined, portRow: Row | undefined): Throttle[] {
+function throttlesOf(view: TableView, iface: InterfaceState, ifaceRow: Row | undefined, portRow: Row | undefined, meters: BridgeMeters | undefined): Throttle[] {
   const out: Throttle[] = [];
   const policing = ifaceRow === undefined ? null : policingOf(ifaceRow);
-  if (policing !== null) out.push({ kind: 'policing', owner: policing.owner, maxBitsPerSecond: policing.rateKbps * 1000, qosType: '' });
+  if (policing !== null) out.push({ kind: 'policing', owner: policing.owner, direction: 'egress', maxBitsPerSecond: policing.rateKbps * 1000, maxPacketsPerSecond: null, mechanism: '' });
   const qos = portRow === undefined ? null : portQosOf(portRow, view);
   if (qos !== null) {
     // The QoS's own max-rate or its queues', whichever is lowest.
@@ -69,7 +83,14 @@ function throttlesOf(view: TableView, ifaceRow: Row | undefined, portRow: Row | 
       const rate = maxRate(queue.otherConfig);
       if (rate !== null && (limit === null || rate < limit)) limit = rate;
     }
-    out.push({ kind: 'qos', owner: qos.owner, maxBitsPerSecond: limit, qosType: qos.type });
+    out.push({ kind: 'qos', owner: qos.owner, direction: 'ingress', maxBitsPerSecond: limit, maxPacketsPerSecond: null, mechanism: qos.type });
+  }
+  if (meters !== undefined) {
+    const enforcerMeters = recordedMeters(view, iface.bridge);
+    for (const { direction, meter } of meters.ports.of(iface.ofport, iface.mac)) {
+      const owner = meterOwner(meter.meterId, meter.cookie, enforcerMeters);
+      out.push({ kind: 'meter', owner, direction, ...meterLimit(meters.configs.get(meter.meterId)), mechanism: `meter ${meter.meterId}` });
+    }
   }
   return out;
 }
@@ -119,12 +140,13 @@ function networksOf(ports: readonly InterfaceState[], segments: readonly Segment
   return out.sort((a, b) => (a.name ?? a.id).localeCompare(b.name ?? b.id));
 }
 
-function structureOf(sources: TopologySources, interfaces: readonly InterfaceState[], segments: readonly Segment[] | undefined): Structure {
+function structureOf(sources: TopologySources, interfaces: readonly InterfaceState[], segments: readonly Segment[] | undefined, meters: readonly BridgeMeters[] | undefined): Structure {
   const view = sources.model.view;
   const portByInterface = new Map<string, Row>();
   for (const row of view.table('Port').values()) for (const i of getSet(row, 'interfaces')) portByInterface.set(String(i), row);
   const bridgeOf = new Map<string, string>();
   for (const iface of interfaces) bridgeOf.set(iface.name, iface.bridge);
+  const metersOf = new Map((meters ?? []).map((m) => [m.bridge, m]));
   const integration = new Set<string>();
   for (const iface of interfaces) if (iface.localVlan !== null && iface.localVlan > 0 && isTenantInterface(iface)) integration.add(iface.bridge);
 
@@ -165,10 +187,10 @@ function structureOf(sources: TopologySources, interfaces: readonly InterfaceSta
       rxDropped: iface.counters.rx_dropped ?? 0,
       txDropped: iface.counters.tx_dropped ?? 0,
       rates: null,
-      throttles: throttlesOf(view, row, portByInterface.get(iface.uuid)),
+      throttles: throttlesOf(view, iface, row, portByInterface.get(iface.uuid), metersOf.get(iface.bridge)),
     };
   });
-  return { interfaces, segments, bridges, networks: networksOf(interfaces, segments), ports };
+  return { interfaces, segments, meters, bridges, networks: networksOf(interfaces, segments), ports };
 }
 
 export class TopologyBuilder {
@@ -180,8 +202,9 @@ export class TopologyBuilder {
     const { model } = this.sources;
     const interfaces = model.interfaces();
     const segments = this.sources.segments?.();
+    const meters = this.sources.meters?.();
     let s = this.structure;
-    if (s === null || s.interfaces !== interfaces || s.segments !== segments) this.structure = s = structureOf(this.sources, interfaces, segments);
+    if (s === null || s.interfaces !== interfaces || s.segments !== segments || s.meters !== meters) this.structure = s = structureOf(this.sources, interfaces, segments, meters);
     const rates = this.sources.rates;
     const ports = rates === undefined
       ? s.ports

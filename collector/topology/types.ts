@@ -59,13 +59,17 @@ export interface PortRates {
 export type ThrottleOwner = 'enforcer' | 'neutron' | 'other';
 
 export interface Throttle {
-  /** policing: Interface.ingress_policing_rate (traffic from the VM); qos: the Port's QoS row (towards the VM). */
-  readonly kind: 'policing' | 'qos';
+  /** policing: Interface.ingress_policing_rate; qos: the Port's QoS row; meter: an OpenFlow meter on the port's flows. */
+  readonly kind: 'policing' | 'qos' | 'meter';
   readonly owner: ThrottleOwner;
-  /** The limit in bit/s (policing's kbps × 1000; the QoS's or its queues' smallest max-rate), null if none is set. */
+  /** Whose traffic, as Neutron names it: egress is what the VM sends (policing), ingress what it receives (QoS). */
+  readonly direction: 'egress' | 'ingress';
+  /** The limit in bit/s (policing's kbps × 1000; the QoS's or its queues' smallest max-rate; a kbps meter's lowest drop band × 1000), null if none. */
   readonly maxBitsPerSecond: number | null;
-  /** QoS type (linux-htb, egress-policer, …); '' for policing. */
-  readonly qosType: string;
+  /** A pktps meter's lowest drop band, else null. */
+  readonly maxPacketsPerSecond: number | null;
+  /** How OVS applies it: the QoS type (linux-htb, egress-policer, …), `meter N`, or '' for policing. */
+  readonly mechanism: string;
 }
 
 export interface TopologyPort {

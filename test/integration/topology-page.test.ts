@@ -153,6 +153,8 @@ describe('topology page in Chromium on the lab', () => {
 
   it('rates on the page change after lab traffic and match /api/topology', async () => {
     const vms = new Map(localVms().map((vm) => [vm.name, vm]));
+    const updates = async () => Number(await page.getAttribute('html', 'data-updates'));
+    const updatesBefore = await updates();
     const report: TrafficReport = await runTraffic(lab, { seconds: 3 });
     const senders = [...new Set(report.flows.filter((f) => (f.kind === 'tcp' || f.kind === 'udp') && vms.has(f.src_vm) && f.bytes > 0).map((f) => vms.get(f.src_vm)!.interface))];
     expect(senders.length).toBeGreaterThan(0);
@@ -171,8 +173,8 @@ describe('topology page in Chromium on the lab', () => {
       if (!same) await new Promise((r) => setTimeout(r, 700));
     }
     expect(same).toBe(true);
-    const updates = Number(await page.getAttribute('html', 'data-updates'));
-    expect(updates).toBeGreaterThan(2);
+    // It refreshed by itself meanwhile (every 2 s).
+    await expect.poll(updates, { timeout: 10_000 }).toBeGreaterThan(updatesBefore + 1);
   }, 120_000);
 
   it('marks a limit the enforcer owns', async () => {
@@ -182,12 +184,36 @@ describe('topology page in Chromium on the lab', () => {
       const nodes = await waitForNodes(page, (ns) => ns.find((n) => n.port === vm.interface)?.classes.includes('enforced') === true, 10_000);
       const node = nodes.find((n) => n.port === vm.interface)!;
       expect(node.classes).toContain('throttled');
-      expect(node.label).toContain('⛔ policing 10.0 Mbit/s (enforcer)');
+      expect(node.label).toContain('⛔ policing ↑10.0 Mbit/s (enforcer)');
     } finally {
       await vsctl('set', 'Interface', vm.interface, 'ingress_policing_rate=0', '--', 'remove', 'Interface', vm.interface, 'external_ids', '"ovs-telemetry:policing-owner"');
     }
     await waitForNodes(page, (ns) => ns.find((n) => n.port === vm.interface)?.classes.includes('throttled') === false, 10_000);
   });
+
+  it('marks an OpenFlow meter on a port\'s flows, from the datapath poller\'s flow dump', async () => {
+    const vm = localVms()[1];
+    const ofport = (await vsctl('get', 'Interface', vm.interface, 'ofport')).stdout.trim();
+    const mgmt = `unix:${join(lab.rundir, 'br-int.mgmt')}`;
+    const ofctl = (...args: string[]) => run('ovs-ofctl', ['-O', 'OpenFlow13', ...args]);
+    // Someone else's meter (not the enforcer's) in a table Neutron's pipeline never reaches.
+    await ofctl('add-meter', mgmt, 'meter=4000,pktps,band=type=drop,rate=2000');
+    await ofctl('add-flow', mgmt, `table=200,priority=1,in_port=${ofport},actions=meter:4000`);
+    try {
+      // The poller dumps flows every 10 s.
+      const nodes = await waitForNodes(page, (ns) => ns.find((n) => n.port === vm.interface)?.label.includes('⛔ meter') === true, 30_000);
+      const node = nodes.find((n) => n.port === vm.interface)!;
+      expect(node.label).toContain('⛔ meter ↑2000 pkt/s');
+      expect(node.classes).toContain('throttled');
+      expect(node.classes).not.toContain('enforced');
+      const port = (await topology()).ports.find((p) => p.name === vm.interface)!;
+      expect(port.throttles).toContainEqual({ kind: 'meter', owner: 'other', direction: 'egress', maxBitsPerSecond: null, maxPacketsPerSecond: 2000, mechanism: 'meter 4000' });
+    } finally {
+      await ofctl('del-flows', mgmt, 'table=200');
+      await ofctl('del-meter', mgmt, 'meter=4000');
+    }
+    await waitForNodes(page, (ns) => ns.find((n) => n.port === vm.interface)?.label.includes('⛔ meter') === false, 30_000);
+  }, 90_000);
 
   it('clicking a VM port shows its details and its path through OVS (explain)', async () => {
     const vm = localVms()[0];

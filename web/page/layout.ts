@@ -9,7 +9,7 @@
  * cytoscape keeps recomputing from their children) took the first drawing from ~0.4 s to over
  * 1 s (bench/topology.ts). Pure (no DOM): unit-tested in Node.
  */
-import type { Topology, TopologyNetwork, TopologyPort } from '../../collector/topology/types.js';
+import type { Throttle, Topology, TopologyNetwork, TopologyPort } from '../../collector/topology/types.js';
 
 export interface GraphNode {
   readonly group: 'nodes';
@@ -99,6 +99,13 @@ export function formatBits(bitsPerSecond: number): string {
   return `${v >= 100 || u === 0 ? v.toFixed(0) : v.toFixed(1)} ${units[u]}`;
 }
 
+/** A limit's rate as the page shows it: bit/s, packets/s, or how it is applied when it has no rate. */
+export function limitText(t: Throttle): string {
+  if (t.maxBitsPerSecond !== null) return formatBits(t.maxBitsPerSecond);
+  if (t.maxPacketsPerSecond !== null) return `${t.maxPacketsPerSecond} pkt/s`;
+  return t.mechanism || 'no rate';
+}
+
 /** Label and state classes of a port: what a refresh updates without moving anything. */
 export function portAppearance(p: TopologyPort): { label: string; classes: string } {
   const lines = [p.name];
@@ -110,8 +117,7 @@ export function portAppearance(p: TopologyPort): { label: string; classes: strin
   for (const t of p.throttles) {
     classes.push('throttled');
     if (t.owner === 'enforcer') classes.push('enforced');
-    const limit = t.maxBitsPerSecond === null ? t.qosType : formatBits(t.maxBitsPerSecond);
-    lines.push(`⛔ ${t.kind} ${limit}${t.owner === 'enforcer' ? ' (enforcer)' : ''}`);
+    lines.push(`⛔ ${t.kind} ${t.direction === 'egress' ? '↑' : '↓'}${limitText(t)}${t.owner === 'enforcer' ? ' (enforcer)' : ''}`);
   }
   if (p.linkUp === false) classes.push('down');
   return { label: lines.join('\n'), classes: [...new Set(classes)].join(' ') };

@@ -6,7 +6,7 @@
  */
 import cytoscape from 'cytoscape';
 import type { Topology, TopologyPort } from '../../collector/topology/types.js';
-import { formatBits, layoutTopology, networkColors, networkLabel, portAppearance, portId } from './layout.js';
+import { formatBits, layoutTopology, limitText, networkColors, networkLabel, portAppearance, portId } from './layout.js';
 import { GRAPH_STYLE } from './style.js';
 
 const POLL_MS = 2000;
@@ -95,7 +95,8 @@ function renderDetails(p: TopologyPort): void {
   }
   rows.push(...row('Dropped (total)', `rx ${p.rxDropped}, tx ${p.txDropped}`));
   for (const t of p.throttles) {
-    rows.push(...row(`Limit (${t.kind})`, `${t.maxBitsPerSecond === null ? 'no rate' : formatBits(t.maxBitsPerSecond)}${t.qosType ? ` ${t.qosType}` : ''}, set by ${t.owner}`));
+    const how = t.mechanism !== '' && limitText(t) !== t.mechanism ? ` ${t.mechanism}` : '';
+    rows.push(...row(`Limit (${t.kind}, ${t.direction})`, `${limitText(t)}${how}, set by ${t.owner}`));
   }
   details.replaceChildren(...rows);
 }

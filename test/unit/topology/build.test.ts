@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OWNER_KEY, OWNER_VALUE, POLICING_OWNER_KEY } from '../../../common/ownership.js';
+import { COOKIE_PREFIX, METERS_KEY, OWNER_KEY, OWNER_VALUE, POLICING_OWNER_KEY } from '../../../common/ownership.js';
 import type { Row } from '../../../collector/ovsdb/datum.js';
 import { VswitchModel, type TableView } from '../../../collector/ovs/model.js';
 import { TenancyMapping } from '../../../collector/tenancy/mapping-file.js';
@@ -7,6 +7,9 @@ import { TenancyResolver } from '../../../collector/tenancy/resolver.js';
 import type { Segment } from '../../../collector/tenancy/segments.js';
 import { TopologyBuilder } from '../../../collector/topology/build.js';
 import type { InterfaceRates } from '../../../collector/ovs/rates.js';
+import type { BridgeMeters } from '../../../collector/datapath/bridge-stats.js';
+import { PortMeters } from '../../../collector/openflow/port-meters.js';
+import type { FlowStats, MeterConfig } from '../../../collector/openflow/index.js';
 
 const NET_A = 'net-a';
 const NET_B = 'net-b';
@@ -52,7 +55,7 @@ function tables(): { view: TableView; t: Record<string, Map<string, Row>> } {
   return { view: { table: (name) => t[name] ?? new Map() }, t };
 }
 
-function builder(extra: { segments?: () => readonly Segment[]; rates?: (uuid: string) => InterfaceRates | undefined } = {}) {
+function builder(extra: { segments?: () => readonly Segment[]; meters?: () => readonly BridgeMeters[]; rates?: (uuid: string) => InterfaceRates | undefined } = {}) {
   const mapping = TenancyMapping.fromInput({ networks: [{ id: NET_A, project_id: 'proj-a', name: 'alpha-net' }, { id: NET_B, project_id: 'proj-b' }] });
   const { view, t } = tables();
   const model = new VswitchModel(view, new TenancyResolver(mapping));
@@ -83,13 +86,48 @@ describe('TopologyBuilder', () => {
   it('marks limits with their owner: enforcer marker, Neutron ids, anyone else', () => {
     const byName = new Map(builder().topology.build().ports.map((p) => [p.name, p.throttles]));
     expect(byName.get('tapvm1')).toEqual([
-      { kind: 'policing', owner: 'enforcer', maxBitsPerSecond: 10_000_000, qosType: '' },
+      { kind: 'policing', owner: 'enforcer', direction: 'egress', maxBitsPerSecond: 10_000_000, maxPacketsPerSecond: null, mechanism: '' },
       // The QoS's own max-rate or its queues', whichever is lower.
-      { kind: 'qos', owner: 'enforcer', maxBitsPerSecond: 15_000_000, qosType: 'linux-htb' },
+      { kind: 'qos', owner: 'enforcer', direction: 'ingress', maxBitsPerSecond: 15_000_000, maxPacketsPerSecond: null, mechanism: 'linux-htb' },
     ]);
-    expect(byName.get('tapvm2')).toEqual([{ kind: 'qos', owner: 'neutron', maxBitsPerSecond: 5_000_000, qosType: 'linux-htb' }]);
-    expect(byName.get('tapdhcp')).toEqual([{ kind: 'policing', owner: 'other', maxBitsPerSecond: 500_000, qosType: '' }]);
+    expect(byName.get('tapvm2')).toEqual([{ kind: 'qos', owner: 'neutron', direction: 'ingress', maxBitsPerSecond: 5_000_000, maxPacketsPerSecond: null, mechanism: 'linux-htb' }]);
+    expect(byName.get('tapdhcp')).toEqual([{ kind: 'policing', owner: 'other', direction: 'egress', maxBitsPerSecond: 500_000, maxPacketsPerSecond: null, mechanism: '' }]);
     expect(byName.get('patch-tun')).toEqual([]);
+  });
+
+  it('marks the OpenFlow meters on a port by direction, rate unit and owner, and follows new dumps', () => {
+    const flow = (match: FlowStats['match'], meterId: number, cookie = 0n) => ({ match, cookie, instructions: [{ type: 'meter' as const, meterId }, { type: 'goto_table' as const, tableId: 60 }] });
+    const read = (flows: ReturnType<typeof flow>[], configs: MeterConfig[]): BridgeMeters[] => {
+      const ports = new PortMeters();
+      for (const f of flows) ports.add(f);
+      return [{ bridge: 'br-int', ports, configs: new Map(configs.map((c) => [c.meterId, c])) }];
+    };
+    let meters = read(
+      [
+        flow([{ field: 'in_port', value: 5 }], 7), // tapvm1 sends: meter 7, recorded on br-int as the enforcer's
+        flow([{ field: 'eth_dst', value: 'fa:16:3e:00:00:01' }], 8, COOKIE_PREFIX | 5n), // towards tapvm1: an enforcer-cookie flow
+        flow([{ field: 'in_port', value: 6 }], 9), // tapvm2 sends: someone else's meter
+        flow([{ field: 'in_port', value: 7, mask: 0xff }], 10), // wildcarded: not a port's
+      ],
+      [
+        { meterId: 7, flags: ['kbps', 'burst'], bands: [{ type: 'drop', rate: 30_000, burstSize: 3000 }, { type: 'drop', rate: 20_000, burstSize: 2000 }] },
+        { meterId: 8, flags: ['pktps'], bands: [{ type: 'drop', rate: 2000, burstSize: 0 }] },
+        { meterId: 9, flags: ['kbps'], bands: [{ type: 'dscp_remark', rate: 1000, burstSize: 0, precLevel: 1 }] },
+      ],
+    );
+    const { model, t, topology } = builder({ meters: () => meters });
+    t.Bridge.set('b1', { ...(t.Bridge.get('b1') as Row), external_ids: new Map([[METERS_KEY, '7']]) });
+    model.invalidate();
+    const byName = new Map(topology.build().ports.map((p) => [p.name, p.throttles.filter((x) => x.kind === 'meter')]));
+    expect(byName.get('tapvm1')).toEqual([
+      { kind: 'meter', owner: 'enforcer', direction: 'egress', maxBitsPerSecond: 20_000_000, maxPacketsPerSecond: null, mechanism: 'meter 7' },
+      { kind: 'meter', owner: 'enforcer', direction: 'ingress', maxBitsPerSecond: null, maxPacketsPerSecond: 2000, mechanism: 'meter 8' },
+    ]);
+    // No drop band: a meter that only remarks limits nothing.
+    expect(byName.get('tapvm2')).toEqual([{ kind: 'meter', owner: 'other', direction: 'egress', maxBitsPerSecond: null, maxPacketsPerSecond: null, mechanism: 'meter 9' }]);
+    expect(byName.get('tapdhcp')).toEqual([]);
+    meters = read([], []);
+    expect(topology.build().ports.find((p) => p.name === 'tapvm1')?.throttles.map((x) => x.kind)).toEqual(['policing', 'qos']);
   });
 
   it('takes the segmentation id from the live segments when no port says it', () => {
@@ -127,7 +165,7 @@ describe('TopologyBuilder', () => {
     model.invalidate();
     const byName = new Map(topology.build().ports.map((p) => [p.name, p]));
     expect(byName.get('vxlan-ac1fff02')).toMatchObject({ remoteIp: null, localIp: null, tunnelKey: null });
-    expect(byName.get('tapvm1')?.throttles[1]).toEqual({ kind: 'qos', owner: 'other', maxBitsPerSecond: null, qosType: 'linux-htb' });
+    expect(byName.get('tapvm1')?.throttles[1]).toEqual({ kind: 'qos', owner: 'other', direction: 'ingress', maxBitsPerSecond: null, maxPacketsPerSecond: null, mechanism: 'linux-htb' });
     expect(byName.get('tapvm2')?.throttles).toEqual([]);
   });
 });

@@ -83,8 +83,11 @@ describe('layoutTopology', () => {
 
   it('labels rates, drops and limits, and classes them for the style', () => {
     const rates = { rxBitsPerSecond: 1_234_000, txBitsPerSecond: 12, rxPacketsPerSecond: 1, txPacketsPerSecond: 1, rxDroppedPerSecond: 0, txDroppedPerSecond: 2, intervalSeconds: 5 };
-    const p = port({ id: 'x', name: 'tapx', bridge: 'br-int', kind: 'vm', rates, throttles: [{ kind: 'policing', owner: 'enforcer', maxBitsPerSecond: 10_000_000, qosType: '' }] });
-    expect(portAppearance(p)).toEqual({ label: 'tapx\n↓1.2 Mbit/s ↑12 bit/s\n⛔ policing 10.0 Mbit/s (enforcer)', classes: 'vm dropping throttled enforced' });
+    const p = port({ id: 'x', name: 'tapx', bridge: 'br-int', kind: 'vm', rates, throttles: [
+      { kind: 'policing', owner: 'enforcer', direction: 'egress', maxBitsPerSecond: 10_000_000, maxPacketsPerSecond: null, mechanism: '' },
+      { kind: 'meter', owner: 'other', direction: 'ingress', maxBitsPerSecond: null, maxPacketsPerSecond: 2000, mechanism: 'meter 3' },
+    ] });
+    expect(portAppearance(p)).toEqual({ label: 'tapx\n↓1.2 Mbit/s ↑12 bit/s\n⛔ policing ↑10.0 Mbit/s (enforcer)\n⛔ meter ↓2000 pkt/s', classes: 'vm dropping throttled enforced' });
     expect(portAppearance(port({ id: 'y', name: 'tapy', bridge: 'br-int', kind: 'vm', rxDropped: 3, linkUp: false })).classes).toBe('vm dropped down');
     expect(formatBits(999)).toBe('999 bit/s');
     expect(formatBits(150_000_000)).toBe('150 Mbit/s');
