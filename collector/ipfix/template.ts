@@ -36,6 +36,8 @@ export class Template {
   readonly hasVariableLength: boolean;
   /** The template record's specifier bytes, to recognise a refresh of the same template. */
   readonly specifiers: Uint8Array;
+  /** The same as big-endian 32-bit words (every specifier is 4 or 8 octets), compared a word at a time. */
+  private readonly specifierWords: Int32Array;
   /** When it was last defined or refreshed (ms, receive clock). */
   refreshedMs = 0;
   /**
@@ -68,6 +70,9 @@ export class Template {
     this.actions = init.actions;
     this.ignoredFields = init.ignoredFields;
     this.specifiers = init.specifiers;
+    const s = init.specifiers;
+    this.specifierWords = new Int32Array(s.length >>> 2);
+    for (let i = 0, j = 0; i < this.specifierWords.length; i++, j += 4) this.specifierWords[i] = (s[j] << 24) | (s[j + 1] << 16) | (s[j + 2] << 8) | s[j + 3];
     let min = 0;
     let variable = false;
     for (let i = 0; i < this.fieldCount; i++) {
@@ -89,10 +94,11 @@ export class Template {
    * the same bytes parse to the same fields, so they end at `off + specifiers.length`.
    */
   sameRecord(options: boolean, fieldCount: number, scopeCount: number, buf: Uint8Array, off: number, end: number): boolean {
-    const s = this.specifiers;
-    const length = s.length;
-    if (options !== this.options || fieldCount !== this.fieldCount || scopeCount !== this.scopeCount || end - off < length) return false;
-    for (let i = 0; i < length; i++) if (s[i] !== buf[off + i]) return false;
+    const words = this.specifierWords;
+    if (options !== this.options || fieldCount !== this.fieldCount || scopeCount !== this.scopeCount || end - off < this.specifiers.length) return false;
+    for (let i = 0, j = off; i < words.length; i++, j += 4) {
+      if (words[i] !== ((buf[j] << 24) | (buf[j + 1] << 16) | (buf[j + 2] << 8) | buf[j + 3])) return false;
+    }
     return true;
   }
 }
