@@ -127,13 +127,23 @@ function rule(id: number, action: number, role = ROLE_NONE, rank = 0, otherwise 
   RULES.set(key(enterprise, id), { action, role, rank, otherwise });
 }
 
+/**
+ * Template.runningTotals bits: the record's bytes / packets are octetTotalCount /
+ * packetTotalCount, running totals of the flow since it began (RFC 7012 section 5.10: "since
+ * the Metering Process (re-)initialization"), not deltas; see running-totals.ts.
+ */
+export const TOTAL_BYTES = 1;
+export const TOTAL_PACKETS = 2;
+const TOTAL_BYTES_RANK = 2;
+const TOTAL_PACKETS_RANK = 1;
+
 // RFC 7012 / IANA element ids (NetFlow v9 field types 1-127 are the same numbers).
 rule(1, ACTION_BYTES, ROLE_BYTES, 0); // octetDeltaCount
 rule(352, ACTION_BYTES, ROLE_BYTES, 1, ACTION_L2_BYTES); // layer2OctetDeltaCount (OVS: also for non-IP)
-rule(85, ACTION_BYTES, ROLE_BYTES, 2); // octetTotalCount
+rule(85, ACTION_BYTES, ROLE_BYTES, TOTAL_BYTES_RANK); // octetTotalCount (v9 IN_PERMANENT_BYTES)
 rule(23, ACTION_BYTES, ROLE_BYTES, 3); // postOctetDeltaCount (v9 OUT_BYTES)
 rule(2, ACTION_PACKETS, ROLE_PACKETS, 0); // packetDeltaCount
-rule(86, ACTION_PACKETS, ROLE_PACKETS, 1); // packetTotalCount
+rule(86, ACTION_PACKETS, ROLE_PACKETS, TOTAL_PACKETS_RANK); // packetTotalCount (v9 IN_PERMANENT_PKTS)
 rule(24, ACTION_PACKETS, ROLE_PACKETS, 2); // postPacketDeltaCount (v9 OUT_PKTS)
 rule(4, ACTION_PROTO);
 rule(5, ACTION_TOS);
@@ -254,7 +264,7 @@ export function compileActions(
   enterprises: Uint32Array,
   lengths: Uint16Array,
   scopeFields: number,
-): { actions: Uint8Array; ignored: number } {
+): { actions: Uint8Array; ignored: number; runningTotals: number } {
   const n = ids.length;
   const actions = new Uint8Array(n);
   const ranks = new Int32Array(n).fill(-1);
@@ -299,7 +309,9 @@ export function compileActions(
     seen.add(k);
     actions[i] = action;
   }
-  return { actions, ignored };
+  // octetTotalCount / packetTotalCount won: no delta element of that role in the template.
+  const runningTotals = (best[ROLE_BYTES] === TOTAL_BYTES_RANK ? TOTAL_BYTES : 0) | (best[ROLE_PACKETS] === TOTAL_PACKETS_RANK ? TOTAL_PACKETS : 0);
+  return { actions, ignored, runningTotals };
 }
 
 /** Per-record values that are settled once the whole record is read (times, sampling). */

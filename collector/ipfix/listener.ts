@@ -16,6 +16,7 @@ import { NetflowContext } from './context.js';
 import { decodeFlowDatagram } from './decode.js';
 import { NetflowDecodeError } from './errors.js';
 import { NetflowHealth } from './health.js';
+import { RunningTotals } from './running-totals.js';
 import type { FlowSink, MessageHeader, RecordInfo } from './types.js';
 
 /**
@@ -41,13 +42,17 @@ export interface NetflowListenerOptions {
   readonly logger: Logger;
 }
 
-/** Counts the records of one datagram on their way to the downstream sink. */
+/** Counts the records of one datagram on their way to the downstream sink, running totals made deltas. */
 class TrackingSink implements FlowSink {
   flows = 0;
   optionsRecords = 0;
   samplingRate = 0;
+  readonly totals = new RunningTotals();
 
-  constructor(private readonly next: ExportedFlowSink) {}
+  constructor(
+    private readonly next: ExportedFlowSink,
+    private readonly ctx: NetflowContext,
+  ) {}
 
   reset(): void {
     this.flows = 0;
@@ -56,6 +61,7 @@ class TrackingSink implements FlowSink {
 
   flow(rec: FlowRecord, info: RecordInfo): void {
     this.flows++;
+    if (info.runningTotals !== 0) this.totals.toDeltas(this.ctx.exporterKey, rec, info);
     this.samplingRate = rec.sampling_rate;
     this.next.exportedFlow(rec, info.flowDirection);
   }
@@ -85,7 +91,7 @@ export class NetflowListener implements MetricCollector {
     this.protocol = opts.label === 'ipfix' ? 'IPFIX' : 'NetFlow';
     this.health = new NetflowHealth(opts.label, opts.maxExporters);
     this.ctx = new NetflowContext(new TemplateCache(opts.templates));
-    this.tracking = new TrackingSink(opts.sink);
+    this.tracking = new TrackingSink(opts.sink, this.ctx);
     this.receiver = new UdpReceiver({
       label: opts.label,
       protocol: this.protocol,

@@ -53,8 +53,8 @@ export function refreshTemplate(
 export function storeTemplate(ctx: NetflowContext, session: ExporterSession, spec: TemplateSpec, buf: Uint8Array, specStart: number, specEnd: number, sink: FlowSink): void {
   const now = ctx.nowMs;
   const cache = ctx.templates;
-  const { actions, ignored } = compileActions(spec.version, spec.ids, spec.enterprises, spec.lengths, spec.scopeCount);
-  const t = new Template({ ...spec, actions, ignoredFields: ignored, specifiers: buf.slice(specStart, specEnd) });
+  const { actions, ignored, runningTotals } = compileActions(spec.version, spec.ids, spec.enterprises, spec.lengths, spec.scopeCount);
+  const t = new Template({ ...spec, actions, ignoredFields: ignored, runningTotals, specifiers: buf.slice(specStart, specEnd) });
   if (t.minRecordLength === 0) throw new NetflowDecodeError('bad_template', specStart, `template ${spec.id} describes records of zero length`);
   cache.set(session, t, now);
   for (const held of cache.takeHeld(session, spec.id, now)) {
@@ -125,6 +125,7 @@ export function decodeDataSet(
     info.recordIndex = n;
     info.options = t.options;
     info.held = held;
+    info.runningTotals = t.runningTotals;
     counts.ignoredFields += t.ignoredFields;
     const stated = statedSamplingRate(scratch);
     if (stated > 0) info.samplingRate = stated;

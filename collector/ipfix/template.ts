@@ -31,6 +31,8 @@ export class Template {
   readonly actions: Uint8Array;
   /** Fields whose declared length does not fit their element's type: skipped, never read. */
   readonly ignoredFields: number;
+  /** fields.ts TOTAL_* bits: counts that are the flow's running totals, not deltas. */
+  readonly runningTotals: number;
   /** Smallest record: fixed lengths plus one octet per variable-length field (RFC 7011 section 3.3.1). */
   readonly minRecordLength: number;
   readonly hasVariableLength: boolean;
@@ -57,6 +59,7 @@ export class Template {
     lengths: Uint16Array;
     actions: Uint8Array;
     ignoredFields: number;
+    runningTotals: number;
     specifiers: Uint8Array;
   }) {
     this.version = init.version;
@@ -69,6 +72,7 @@ export class Template {
     this.lengths = init.lengths;
     this.actions = init.actions;
     this.ignoredFields = init.ignoredFields;
+    this.runningTotals = init.runningTotals;
     this.specifiers = init.specifiers;
     const s = init.specifiers;
     this.specifierWords = new Int32Array(s.length >>> 2);

@@ -120,6 +120,8 @@ export class RecordInfo {
   options = false;
   /** Decoded from data held until its template came (the header passed is the original one). */
   held = false;
+  /** fields.ts TOTAL_* bits: FlowRecord bytes / packets are the flow's running totals (octet/packetTotalCount). */
+  runningTotals = 0;
 
   /** flowDirection (61): 0 ingress, 1 egress. */
   flowDirection = -1;
@@ -156,6 +158,7 @@ export class RecordInfo {
     this.recordIndex = 0;
     this.options = false;
     this.held = false;
+    this.runningTotals = 0;
     this.flowDirection = -1;
     this.observationPointId = -1;
     this.flowEndReason = -1;

@@ -12,6 +12,7 @@ function template(id: number, options = false): Template {
     lengths: Uint16Array.of(4),
     actions: Uint8Array.of(0),
     ignoredFields: 0,
+    runningTotals: 0,
     specifiers: Uint8Array.of(0, 2, 0, 4),
   });
 }

@@ -135,6 +135,40 @@ describe('NetflowListener health', () => {
     expect(s.get('ovs_ipfix_messages_total{ipfix,192.0.2.3:5,0,5}')).toBe(3);
   });
 
+  it('running totals (octet/packetTotalCount without deltas) reach the sink as what is new since the flow\'s last report', () => {
+    const sink = new Collecting();
+    const l = listener(sink);
+    // NetFlow v9 IN_PERMANENT_BYTES / IN_PERMANENT_PKTS (85, 86) of a permanent flow, and IPFIX totals with flowEndReason (136).
+    const v9t = v9TemplateFlowset(templateRecord(256, [{ id: 8, length: 4 }, { id: 12, length: 4 }, { id: 85, length: 8 }, { id: 86, length: 4 }]));
+    const v9 = (sequence: number, src: string, bytes: number, packets: number) => v9Packet({ sequence }, dataSet(256, concat(ipv4(src), ipv4('10.0.0.9'), uint(bytes, 8), uint(packets, 4))));
+    l.handle(v9Packet({ sequence: 0 }, v9t), '192.0.2.7', 9);
+    l.handle(v9(1, '10.0.0.1', 1000, 10), '192.0.2.7', 9);
+    l.handle(v9(2, '10.0.0.2', 500, 5), '192.0.2.7', 9); // another flow
+    l.handle(v9(3, '10.0.0.1', 1600, 16), '192.0.2.7', 9);
+    l.handle(v9(4, '10.0.0.1', 1600, 16), '192.0.2.7', 9); // nothing new
+    l.handle(v9(5, '10.0.0.1', 300, 3), '192.0.2.7', 9); // went down: the exporter restarted
+    l.handle(v9Packet({ sequence: 0 }, v9t), '192.0.2.8', 9);
+    l.handle(v9(1, '10.0.0.1', 1000, 10), '192.0.2.8', 9); // the same flow from another exporter
+    const t = templateSet(templateRecord(257, [{ id: 8, length: 4 }, { id: 12, length: 4 }, { id: 85, length: 8 }, { id: 2, length: 4 }, { id: 136, length: 1 }]));
+    const end = (sequence: number, bytes: number, packets: number, reason: number) =>
+      ipfix(sequence, 0, dataSet(257, concat(ipv4('10.0.0.3'), ipv4('10.0.0.9'), uint(bytes, 8), uint(packets, 4), uint(reason, 1))));
+    l.handle(ipfix(0, 0, t), '192.0.2.9', 4739);
+    l.handle(end(0, 400, 4, 2), '192.0.2.9', 4739); // active timeout: the flow goes on
+    l.handle(end(1, 700, 3, 1), '192.0.2.9', 4739); // idle timeout: it ended; packets are deltas here
+    l.handle(end(2, 200, 2, 2), '192.0.2.9', 4739); // a new flow of the same key
+    expect(sink.records.map(({ rec }) => [rec.src_addr, rec.bytes, rec.packets])).toEqual([
+      ['10.0.0.1', 1000, 10],
+      ['10.0.0.2', 500, 5],
+      ['10.0.0.1', 600, 6],
+      ['10.0.0.1', 0, 0],
+      ['10.0.0.1', 300, 3],
+      ['10.0.0.1', 1000, 10],
+      ['10.0.0.3', 400, 4],
+      ['10.0.0.3', 300, 3],
+      ['10.0.0.3', 200, 2],
+    ]);
+  });
+
   it('data before its template is held, then decoded; decode errors are counted by reason, never thrown', () => {
     const sink = new Collecting();
     const l = listener(sink);
