@@ -1,6 +1,6 @@
 /**
  * UDP ingest on loopback, the method every ingest benchmark shares: a replay sender process
- * (ingest-replay.ts) sends a capture as one unbroken stream at a paced rate, and for each
+ * (replay-sender.ts, sendmmsg in C) sends a capture as one unbroken stream at a paced rate, and for each
  * receiver the highest rate with no loss is searched by steps. A trial is loss-free when,
  * within SETTLE_LIMIT_MS of the last datagram sent, the receiver has accounted for everything
  * sent (what it counts: datagrams decoded, or for pmacct the flows its memory plugin holds),
@@ -22,8 +22,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseProcNetUdp } from '../collector/udp/udp-stats.js';
 import type { ReceiverStats } from './ingest-receiver.js';
-import type { ReplayCommand, ReplayResult } from './ingest-replay.js';
-import type { StreamName } from './ingest-streams.js';
+import { STREAMS, type StreamName } from './ingest-streams.js';
+import { ReplaySender, type ReplayCommand, type ReplayResult } from './replay-sender.js';
 import { freeUdpPort } from '../test/helpers/ovsdb-server.js';
 
 /** The V8 flags cli/main.ts sets for the collector. */
@@ -218,9 +218,9 @@ export async function pmacctReceiver(o: PmacctOptions): Promise<PmacctReceiver> 
 
 // ------------------------------------------------------------------ trials and the search
 
-async function trial(sender: ChildProcess, r: Receiver, rate: number): Promise<Trial & { replay: ReplayResult }> {
+async function trial(sender: ReplaySender, r: Receiver, rate: number): Promise<Trial & { replay: ReplayResult }> {
   const [before, drops0] = [await r.stats(), kernelDrops(r.port)];
-  const replay = await request<ReplayResult>(sender, { port: r.port, rate, seconds: TRIAL_SECONDS } satisfies ReplayCommand);
+  const replay = await sender.replay({ port: r.port, rate, seconds: TRIAL_SECONDS });
   const limit = Date.now() + SETTLE_LIMIT_MS;
   const expected = r.expected(replay);
   await r.flush?.(limit);
@@ -305,12 +305,13 @@ export interface SearchResult {
 }
 
 /** A sender process for `stream`. */
-export function startSender(stream: StreamName): ChildProcess {
-  return fork(sibling('ingest-replay'), [stream], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+export function startSender(name: StreamName): ReplaySender {
+  const stream = STREAMS[name]();
+  return ReplaySender.start(stream.entries(), stream.sources);
 }
 
 /** A slow trial: what `r` accounts per pass over the capture. */
-export async function perPass(sender: ChildProcess, r: Receiver): Promise<number> {
+export async function perPass(sender: ReplaySender, r: Receiver): Promise<number> {
   const t = await trial(sender, { ...r, expected: () => 0 }, 1000);
   if (t.countedLate % t.replay.passes !== 0) throw new Error(`${r.name} counted ${t.countedLate} in ${t.replay.passes} passes at 1000/s`);
   return t.countedLate / t.replay.passes;
@@ -320,10 +321,10 @@ export async function perPass(sender: ChildProcess, r: Receiver): Promise<number
  * Searches every receiver, one trial each in turn, so that a change in the machine's load
  * (it is shared) falls on all of them alike rather than on whichever runs last.
  */
-export async function searchAll(sender: ChildProcess, receivers: readonly Receiver[]): Promise<SearchResult[]> {
+export async function searchAll(sender: ReplaySender, receivers: readonly Receiver[]): Promise<SearchResult[]> {
   for (const r of receivers) {
     // Warm-up (the JIT of a Node receiver): not measured.
-    await request<ReplayResult>(sender, { port: r.port, rate: WARM_UP_RATE, seconds: TRIAL_SECONDS / 2 } satisfies ReplayCommand);
+    await sender.replay({ port: r.port, rate: WARM_UP_RATE, seconds: TRIAL_SECONDS / 2 } satisfies ReplayCommand);
     await r.flush?.(Date.now() + 10_000);
   }
   await sleep(500);
@@ -363,7 +364,7 @@ export interface IngestResult {
  */
 export async function compareIngest(c: IngestComparison): Promise<IngestResult> {
   const sender = startSender(c.stream);
-  const stops: (() => Promise<void>)[] = [() => stopChild(sender)];
+  const stops: (() => Promise<void>)[] = [() => sender.stop()];
   try {
     const listener = await nodeReceiver(c.listenerMode, 'ovs-telemetry');
     stops.push(listener.stop);

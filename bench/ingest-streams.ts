@@ -19,13 +19,13 @@ function ipfixRecords(): (datagram: Uint8Array) => number {
 
 export const STREAMS = {
   /** ovs-lab/sflow.pcap: Open vSwitch sFlow (flow and counter samples of a two-host lab). */
-  sflow: (copies: number) => new ReplayStream(loadCapture(path.join(ovsLabDir(), 'sflow.pcap')), sflowContinuity, copies),
+  sflow: () => new ReplayStream(loadCapture(path.join(ovsLabDir(), 'sflow.pcap')), sflowContinuity),
   /**
    * ovs-lab/ipfix.pcap: Open vSwitch IPFIX of two bridges (each its observation domain): its
    * template messages first, then one flow record a message; every pass sends the templates
    * again, as OVS refreshes them.
    */
-  ipfix: (copies: number) => new ReplayStream(loadCapture(path.join(ovsLabDir(), 'ipfix.pcap')), ipfixContinuity(ipfixRecords()), copies),
+  ipfix: () => new ReplayStream(loadCapture(path.join(ovsLabDir(), 'ipfix.pcap')), ipfixContinuity(ipfixRecords())),
 };
 
 export type StreamName = keyof typeof STREAMS;

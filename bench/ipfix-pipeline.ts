@@ -19,7 +19,7 @@ const SOURCE_PORT = 40_000;
 
 export function measureIpfixListener(): Rates {
   const listener = new NetflowListener({ label: 'ipfix', listenAddress: '127.0.0.1:0', receiveBufferBytes: 0, maxExporters: 1024, sink: labPipeline(), logger: silentLogger });
-  const stream = STREAMS.ipfix(1);
+  const stream = STREAMS.ipfix();
   const handle = () => {
     const d = stream.next();
     listener.handle(d, '127.0.0.1', SOURCE_PORT + stream.source);

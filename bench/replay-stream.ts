@@ -5,7 +5,8 @@
  * exporter, not a restart every pass, and only real losses count.
  *
  * Datagrams keep their exporter: `source` says which of the capture's UDP sources (address and
- * port) sent the datagram `next()` gave last, so a sender can send it from a socket of its own.
+ * port) sent the datagram `next()` gave last, and entries() says it of each, so a sender can
+ * send it from a socket of its own.
  *
  * Each continuity field has a key (its counter: one agent's datagram sequence, one source's
  * sample sequence...) and `advance`, how far the counter moves after this datagram; a pass
@@ -24,21 +25,29 @@ export interface ContinuityField {
 
 const U32 = 2 ** 32;
 
+/** One datagram of a replay and how its continuity fields move: what a sender needs to replay it. */
+export interface ReplayEntry {
+  readonly payload: Uint8Array;
+  /** Which of the capture's UDP sources sends it. */
+  readonly source: number;
+  /** Big-endian u32 fields: pass p carries base + p * perPass (mod 2^32) at `offset`. */
+  readonly patches: readonly { readonly offset: number; readonly base: number; readonly perPass: number }[];
+}
+
 export class ReplayStream {
   readonly datagramsPerPass: number;
-  /** Distinct UDP sources in the capture; `source` is one of 0 .. sources - 1. */
+  /** Distinct UDP sources in the capture, numbered 0 .. sources - 1 in order of appearance. */
   readonly sources: number;
   source = 0;
   private readonly sourceOf: number[];
-  /** Copies of the capture, used in turn: a datagram is rewritten only `copies` passes after it was handed out. */
-  private readonly copies: Buffer[][];
+  /** The datagrams, rewritten in place by next(). */
+  private readonly datagrams: Buffer[];
   private readonly offsets: number[][];
   private readonly values: number[][];
   private readonly spans: number[][];
   private count = 0;
 
-  constructor(capture: readonly CapturedDatagram[], fieldsOf: (datagram: Uint8Array, source: number) => ContinuityField[], copies = 1) {
-    const datagrams = capture.map((d) => d.payload);
+  constructor(capture: readonly CapturedDatagram[], fieldsOf: (datagram: Uint8Array, source: number) => ContinuityField[]) {
     const sourceIds = new Map<string, number>();
     this.sourceOf = capture.map((d) => {
       const key = `${d.srcAddr}:${d.srcPort}`;
@@ -46,21 +55,20 @@ export class ReplayStream {
       return sourceIds.get(key)!;
     });
     this.sources = sourceIds.size;
-    this.datagramsPerPass = datagrams.length;
-    this.copies = Array.from({ length: copies }, () => datagrams.map((d) => Buffer.from(d)));
-    const fields = datagrams.map((d, i) => fieldsOf(d, this.sourceOf[i]));
+    this.datagramsPerPass = capture.length;
+    this.datagrams = capture.map((d) => Buffer.from(d.payload));
+    const fields = this.datagrams.map((d, i) => fieldsOf(d, this.sourceOf[i]));
     const low = new Map<string, number>();
     const high = new Map<string, number>();
-    datagrams.forEach((d, i) => {
-      const view = Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+    this.datagrams.forEach((d, i) => {
       for (const f of fields[i]) {
-        const value = view.readUInt32BE(f.offset);
+        const value = d.readUInt32BE(f.offset);
         low.set(f.key, Math.min(low.get(f.key) ?? value, value));
         high.set(f.key, Math.max(high.get(f.key) ?? 0, value + f.advance));
       }
     });
     this.offsets = fields.map((fs) => fs.map((f) => f.offset));
-    this.values = datagrams.map((d, i) => fields[i].map((f) => Buffer.from(d.buffer, d.byteOffset, d.byteLength).readUInt32BE(f.offset)));
+    this.values = this.datagrams.map((d, i) => fields[i].map((f) => d.readUInt32BE(f.offset)));
     this.spans = fields.map((fs) => fs.map((f) => high.get(f.key)! - low.get(f.key)!));
   }
 
@@ -69,13 +77,22 @@ export class ReplayStream {
     return Math.ceil(this.count / this.datagramsPerPass);
   }
 
-  /** The next datagram of the stream. */
+  /** The stream as a table of pass-0 datagrams and patches (for the C sender, replay-sender.ts). */
+  entries(): ReplayEntry[] {
+    return this.datagrams.map((d, i) => ({
+      payload: Uint8Array.from(d),
+      source: this.sourceOf[i],
+      patches: this.offsets[i].map((offset, f) => ({ offset, base: this.values[i][f], perPass: this.spans[i][f] % U32 })),
+    }));
+  }
+
+  /** The next datagram of the stream (its buffer is rewritten in place when its turn comes again, a pass later). */
   next(): Buffer {
     const i = this.count % this.datagramsPerPass;
     const pass = Math.floor(this.count / this.datagramsPerPass);
     this.count++;
     this.source = this.sourceOf[i];
-    const buf = this.copies[pass % this.copies.length][i];
+    const buf = this.datagrams[i];
     const offsets = this.offsets[i];
     const values = this.values[i];
     const spans = this.spans[i];

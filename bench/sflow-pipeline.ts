@@ -70,7 +70,7 @@ export function measurePipeline(): PipelineRates {
     sink: labPipeline(),
     logger: silentLogger,
   });
-  const stream = STREAMS.sflow(1);
+  const stream = STREAMS.sflow();
   const counting: SflowSink = { flow: () => undefined, counters: () => undefined };
   const ctx = new SflowContext();
   let samplesPerPass = 0;
