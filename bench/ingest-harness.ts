@@ -35,7 +35,7 @@ const TRIAL_SECONDS = 4;
 const SETTLE_LIMIT_MS = 500;
 const POLL_MS = 100;
 const START_RATE = 10_000;
-const MAX_TRIALS = 14;
+const MAX_TRIALS = 20;
 const WARM_UP_RATE = 5_000;
 /** A rate is lossy when every one of these trials at it loses. */
 const TRIES_PER_RATE = 2;

@@ -147,7 +147,7 @@ static void send_run(int fd, struct mmsghdr *msgs, unsigned n) {
   while (n > 0) {
     int done = sendmmsg(fd, msgs, n, 0);
     if (done < 0) {
-      if (errno == EINTR || errno == EAGAIN || errno == ENOBUFS) continue;
+      if (errno == EINTR || errno == EAGAIN || errno == ENOBUFS || errno == ECONNREFUSED) continue; /* refused: an ICMP error of an earlier datagram */
       die("sendmmsg");
     }
     msgs += done;
@@ -161,7 +161,10 @@ static void replay(uint16_t port, double rate, double seconds) {
   static struct iovec iov[BATCH];
   static uint32_t source_of[BATCH];
   if (slots == NULL && (slots = malloc((size_t)BATCH * max_length)) == NULL) die("malloc");
+  /* Connected: the kernel then routes once per command, not once per datagram. */
   struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  for (uint32_t s = 0; s < source_count; s++)
+    if (connect(sockets[s], (struct sockaddr *)&to, sizeof to) != 0) die("connect");
   struct stream_state *stream = stream_of(port);
   uint64_t passes = (uint64_t)llround(rate * seconds / datagram_count);
   if (passes == 0) passes = 1;
@@ -192,7 +195,7 @@ static void replay(uint16_t port, double rate, double seconds) {
         o[3] = (uint8_t)v;
       }
       iov[m] = (struct iovec){.iov_base = slot, .iov_len = d->length};
-      msgs[m] = (struct mmsghdr){.msg_hdr = {.msg_name = &to, .msg_namelen = sizeof to, .msg_iov = &iov[m], .msg_iovlen = 1}};
+      msgs[m] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[m], .msg_iovlen = 1}};
       source_of[m] = d->source;
     }
     /* One sendmmsg per run of datagrams from the same source. */
