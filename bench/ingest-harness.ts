@@ -371,20 +371,23 @@ export async function searchAll(sender: ReplaySender, receivers: readonly Receiv
   return searches.map((s) => ({ name: s.receiver.name, rate: s.good, senderLimited: s.senderLimited, trials: s.trials }));
 }
 
-/** Offered far above what any receiver takes: the sender's own ceiling. */
-const SATURATION_RATE = 2_000_000;
+/** Offered far above what any receiver takes (the sender's own ceiling), for this long. */
+const SATURATION_RATE = 1_000_000;
+const SATURATION_SECONDS = 0.5;
 const SATURATION_ROUNDS = 2;
 
 /**
  * Datagrams `r` accounts per CPU second of its processes when it is never idle: offered more
  * than it takes, the kernel dropping the rest. Unlike the loss-free rate this hardly depends on
- * what else the shared machine runs, so it shows the receivers' own costs side by side.
+ * what else the shared machine runs, so it shows the receivers' own costs side by side. 0 when
+ * the kernel dropped nothing: then the receiver was not saturated and the figure would flatter it.
  */
 async function perCpuSecond(sender: ReplaySender, r: Receiver): Promise<number> {
-  const before = await r.stats();
+  const [before, drops] = [await r.stats(), kernelDrops(r.port)];
   const cpu = treeCpuSeconds(r.pid);
-  const replay = await sender.replay({ port: r.port, rate: SATURATION_RATE, seconds: TRIAL_SECONDS / 2 });
+  const replay = await sender.replay({ port: r.port, rate: SATURATION_RATE, seconds: SATURATION_SECONDS });
   const after = await quiesce(r);
+  if (kernelDrops(r.port) === drops) return 0;
   // pmacct accounts flows, not datagrams: scaled by what a loss-free replay would account.
   const datagrams = ((after.decoded - before.decoded) * replay.sent) / r.expected(replay);
   return Math.round(datagrams / (treeCpuSeconds(r.pid) - cpu));
@@ -394,7 +397,10 @@ async function perCpuSecond(sender: ReplaySender, r: Receiver): Promise<number> 
 export async function perCpuSecondAll(sender: ReplaySender, receivers: readonly Receiver[]): Promise<number[]> {
   const best = receivers.map(() => 0);
   for (let round = 0; round < SATURATION_ROUNDS; round++) {
-    for (const [i, r] of receivers.entries()) best[i] = Math.max(best[i], await perCpuSecond(sender, r));
+    for (const [i, r] of receivers.entries()) {
+      best[i] = Math.max(best[i], await perCpuSecond(sender, r));
+      process.stderr.write(`  ${r.name}: saturated, ${best[i]} datagrams per CPU second (best so far)\n`);
+    }
   }
   return best;
 }
