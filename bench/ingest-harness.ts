@@ -15,7 +15,7 @@
  * sender takes one, the receiver (pmacct: core and plugin processes) the other.
  *
  * On a shared machine the loss-free rate measures stalls as much as speed (a receiver that is
- * not scheduled for 0.2 s overflows its 8 MiB buffer at 15k datagrams/s), so each receiver is
+ * not scheduled for 0.25 s overflows its 8 MiB buffer at 15k datagrams/s), so each receiver is
  * also saturated and what it accounts is divided by its CPU time: the receivers' own costs.
  */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
