@@ -7,22 +7,23 @@
  * sflow-pipeline.ts measures samples. Run after a build with the collector's V8 flag:
  * `node_modules/.bin/node --optimize-for-size dist/bench/ipfix-pipeline.js` (--cpu-prof to profile).
  */
+import path from 'node:path';
 import { silentLogger } from '../common/log.js';
 import { METRICS } from '../common/metrics.js';
 import { NetflowListener } from '../collector/ipfix/listener.js';
 import { STREAMS } from './ingest-streams.js';
-import { labPipeline } from './ovs-lab.js';
+import { labPipeline, loadCapture, ovsLabDir } from './ovs-lab.js';
 import { samplesPerSecond, type Rates } from './sflow-pipeline.js';
-
-/** The capture's exporters get a UDP port each from here, as the replay sender's sockets do. */
-const SOURCE_PORT = 40_000;
 
 export function measureIpfixListener(): Rates {
   const listener = new NetflowListener({ label: 'ipfix', listenAddress: '127.0.0.1:0', receiveBufferBytes: 0, maxExporters: 1024, sink: labPipeline(), logger: silentLogger });
   const stream = STREAMS.ipfix();
+  // The stream gives the capture's datagrams in order, pass after pass: each from its exporter.
+  const from = loadCapture(path.join(ovsLabDir(), 'ipfix.pcap'));
+  let n = 0;
   const handle = () => {
-    const d = stream.next();
-    listener.handle(d, '127.0.0.1', SOURCE_PORT + stream.source);
+    const d = from[n++ % from.length];
+    listener.handle(stream.next(), d.srcAddr, d.srcPort);
   };
   const rates = samplesPerSecond(stream.datagramsPerPass, handle, stream.datagramsPerPass);
   let lost = 0;
