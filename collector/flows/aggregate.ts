@@ -13,7 +13,8 @@
  *   Exporters that observe a packet once per interface it crosses (IPFIX with flowDirection,
  *   Open vSwitch NetFlow v5) are counted by one side only (`sides`): the sending port for
  *   what they saw entering, the receiving port for what they saw leaving (pipeline.ts).
- * - top talkers per network: weighted Space-Saving over "src dst proto" keys.
+ * - top talkers per network and source: weighted Space-Saving over "src dst proto" keys (sFlow and
+ *   IPFIX from one host see the same packets: one ranking across them would count them twice).
  * Networks are capped (max_networks); samples of further networks count as "overflow".
  *
  * Hot path: a few Map lookups and Float64Array additions per record; talker keys are interned
@@ -76,7 +77,8 @@ class NetworkSlot {
   readonly packets = new Float64Array(SLOTS);
   /** Label arrays per direction × protocol, kept for the exporter's label cache. */
   readonly seriesLabels: readonly (readonly string[])[];
-  talkers: SpaceSaving | null = null;
+  /** Per SOURCES index, made on a source's first sample. */
+  readonly talkers: (SpaceSaving | null)[] = SOURCES.map(() => null);
 
   constructor(
     readonly networkId: string,
@@ -211,7 +213,7 @@ export class FlowAggregator {
       first = this.unknownSlot;
       count(first, source, DIRECTION_UNKNOWN, proto, bytes, packets);
     }
-    if (this.opts.topTalkers > 0 && bytes > 0) this.addTalker(first, rec, proto, bytes);
+    if (this.opts.topTalkers > 0 && bytes > 0) this.addTalker(first, source, rec, proto, bytes);
   }
 
   /** Scaled bytes counted for one series, of one source or all (0 when none), for tests and the bench. */
@@ -226,9 +228,9 @@ export class FlowAggregator {
     return n;
   }
 
-  /** The top talkers of a network now, heaviest first: [src, dst, proto, bytes]. */
-  topTalkers(networkId: string, projectId: string): [string, string, string, number][] {
-    const talkers = this.find(networkId, projectId)?.talkers;
+  /** The top talkers of a network from one source now, heaviest first: [src, dst, proto, bytes]. */
+  topTalkers(networkId: string, projectId: string, source: SourceName): [string, string, string, number][] {
+    const talkers = this.find(networkId, projectId)?.talkers[SOURCES.indexOf(source)];
     if (talkers == null) return [];
     return talkers.top(this.opts.topTalkers).map((t) => {
       const [src, dst, proto] = t.key.split(' ');
@@ -238,7 +240,7 @@ export class FlowAggregator {
 
   /** Starts a new talker window (old talkers give way to current ones). */
   restartTalkers(): void {
-    for (const slot of this.allSlots()) slot.talkers?.clear();
+    for (const slot of this.allSlots()) for (const talkers of slot.talkers) talkers?.clear();
   }
 
   collect(sink: MetricSink): void {
@@ -255,14 +257,15 @@ export class FlowAggregator {
       sink.add(METRICS.flowSampledBytes, slot.seriesLabels[i], slot.bytes[i]);
       sink.add(METRICS.flowSampledPackets, slot.seriesLabels[i], slot.packets[i]);
     }
-    if (slot.talkers === null) return;
-    for (const t of slot.talkers.top(this.opts.topTalkers)) {
-      const [src, dst, proto] = t.key.split(' ');
-      sink.add(METRICS.flowTopTalkerBytes, [slot.networkId, slot.projectId, src, dst, proto], t.count);
-    }
+    slot.talkers.forEach((talkers, i) => {
+      for (const t of talkers?.top(this.opts.topTalkers) ?? []) {
+        const [src, dst, proto] = t.key.split(' ');
+        sink.add(METRICS.flowTopTalkerBytes, [slot.networkId, slot.projectId, src, dst, proto, SOURCES[i]], t.count);
+      }
+    });
   }
 
-  private addTalker(slot: NetworkSlot, rec: FlowRecord, proto: number, bytes: number): void {
+  private addTalker(slot: NetworkSlot, source: number, rec: FlowRecord, proto: number, bytes: number): void {
     const inner = rec.inner_etype !== 0;
     let src = inner ? rec.inner_src_addr : rec.src_addr;
     let dst = inner ? rec.inner_dst_addr : rec.dst_addr;
@@ -271,8 +274,8 @@ export class FlowAggregator {
       dst = inner ? rec.inner_dst_mac : rec.dst_mac;
     }
     if (src === '' || dst === '') return;
-    slot.talkers ??= new SpaceSaving(Math.max(MIN_TALKER_CAPACITY, this.opts.topTalkers * TALKER_CAPACITY_FACTOR));
-    slot.talkers.add(this.talkerKeys.key(src, dst, proto), bytes);
+    const talkers = (slot.talkers[source] ??= new SpaceSaving(Math.max(MIN_TALKER_CAPACITY, this.opts.topTalkers * TALKER_CAPACITY_FACTOR)));
+    talkers.add(this.talkerKeys.key(src, dst, proto), bytes);
   }
 
   private slot(networkId: string, projectId: string): NetworkSlot {

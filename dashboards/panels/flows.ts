@@ -1,5 +1,5 @@
 /**
- * Sampled-flow panels (sFlow samples scaled by the sampling rate): top talkers, protocol mix,
+ * Sampled-flow panels (sFlow samples and IPFIX/NetFlow records, scaled by the sampling rate): top talkers, protocol mix,
  * sampled traffic by direction, and how samples were attributed to networks. Estimates, not
  * exact counts: the exact per-network bytes are on the network panels.
  */
@@ -14,7 +14,7 @@ export function topTalkers(scope: Matchers): Builder<Panel> {
   const spec = METRICS.flowTopTalkerBytes;
   return bars({
     title: 'Top talkers',
-    description: 'The heaviest source → destination pairs of the selected networks over the time range (sampled, scaled by the sampling rate; bounded top-N per network).',
+    description: 'The heaviest source → destination pairs of the selected networks over the time range, from the selected flow source (sampled, scaled by the sampling rate; bounded top-N per network).',
     unit: UNIT.bitsPerSecond,
     span: 12,
     height: 10,

@@ -22,6 +22,7 @@ export const VAR = Object.freeze({
   network: '$network',
   interface: '$interface',
   agent: '$agent',
+  source: '$source',
 });
 
 export function datasourceVariable(): Builder<VariableModel> {
@@ -77,4 +78,12 @@ export function interfaceVariable(withinNetworks: boolean): Builder<VariableMode
 /** sFlow agents (exporter addresses) seen by the selected hosts' collectors. */
 export function agentVariable(): Builder<VariableModel> {
   return queryVariable('agent', 'sFlow agent', labelValues(METRICS.sflowDatagrams, 'agent', { host: VAR.host }), { multi: true, allMatchesAny: true });
+}
+
+/**
+ * The flow source whose sampled traffic the flow panels show (sflow, ipfix, netflow): one at a
+ * time, as a host exporting several reports the same packets once per source.
+ */
+export function flowSourceVariable(): Builder<VariableModel> {
+  return queryVariable('source', 'Flow source', labelValues(METRICS.flowSampledBytes, 'source', { host: VAR.host }), { multi: false });
 }

@@ -106,7 +106,7 @@ describe('flow enrichment on the ovs-lab capture', () => {
     const fwdBytes = (f: TruthFlow) => Object.entries(f.expected_from_captures?.sflow ?? {}).filter(([k]) => k.endsWith(':fwd')).reduce((n, [, v]) => n + v.est_l2_bytes, 0);
     for (const f of flows) if (!heaviest.has(f.network_id) || fwdBytes(f) > fwdBytes(heaviest.get(f.network_id)!)) heaviest.set(f.network_id, f);
     for (const [network, f] of heaviest) {
-      const [top] = aggregator.topTalkers(network, f.project_id);
+      const [top] = aggregator.topTalkers(network, f.project_id, 'sflow');
       expect(top.slice(0, 3)).toEqual([f.src_ip, f.dst_ip, f.proto]);
     }
   });

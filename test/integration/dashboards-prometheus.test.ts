@@ -158,7 +158,7 @@ describe('every panel of every board against a real Prometheus scraping the coll
     await waitFor(async () => (await prom!.query(`sum(rate(${METRICS.ipfixMessages.name}[20s])) > 0`)).length > 0, 30_000, 'IPFIX and NetFlow messages in Prometheus');
 
     await waitFor(async () => (await prom!.query(`${ENFORCER_METRICS.policiesActive.name}{source="alert"} == 1`)).length > 0, 10_000, 'the throttle in Prometheus');
-    values = { host: '127.0.0.1', project: vm.project_id, network: vm.network_id, interface: vm.interface, agent: '127.0.0.1' };
+    values = { host: '127.0.0.1', project: vm.project_id, network: vm.network_id, interface: vm.interface, agent: '127.0.0.1', source: 'sflow' };
   }, 300_000);
 
   afterAll(async () => {

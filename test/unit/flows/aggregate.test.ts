@@ -114,20 +114,34 @@ describe('FlowAggregator', () => {
     talk('10.0.0.13', '10.0.0.11', 70, 50);
     talk('10.0.0.13', '10.0.0.14', 1046, 30, 17);
     for (let i = 0; i < 200; i++) talk(`10.0.1.${i}`, '10.0.0.13', 60, 1);
-    const top = agg.topTalkers(NET_A, PROJECT_A);
+    const top = agg.topTalkers(NET_A, PROJECT_A, 'sflow');
     expect(top.map(([src, dst, proto]) => `${src}>${dst}/${proto}`)).toEqual(['10.0.0.11>10.0.0.13/tcp', '10.0.0.13>10.0.0.14/udp']);
     expect(top[0][3]).toBe(1468 * 10 * 50);
     const s = scrape(agg);
-    expect(s.get(`ovs_flow_top_talker_bytes_total{${NET_A},${PROJECT_A},10.0.0.11,10.0.0.13,tcp}`)).toBe(734_000);
+    expect(s.get(`ovs_flow_top_talker_bytes_total{${NET_A},${PROJECT_A},10.0.0.11,10.0.0.13,tcp,sflow}`)).toBe(734_000);
     expect([...s.keys()].filter((k) => k.startsWith('ovs_flow_top_talker')).length).toBe(2);
+  });
+
+  it('top talkers are ranked per source: sFlow and IPFIX of the same packets are not added up', () => {
+    const agg = aggregator({ topTalkers: 1 });
+    for (let i = 0; i < 10; i++) {
+      agg.add(record({ ...local, src_addr: '10.0.0.11', dst_addr: '10.0.0.13', bytes: 1468, sampling_rate: 16 }));
+      agg.add(record({ ...local, type: 'IPFIX', src_addr: '10.0.0.11', dst_addr: '10.0.0.13', bytes: 1468 * 16 }), SIDE_IN);
+    }
+    expect(agg.topTalkers(NET_A, PROJECT_A, 'sflow')).toEqual([['10.0.0.11', '10.0.0.13', 'tcp', 234_880]]);
+    expect(agg.topTalkers(NET_A, PROJECT_A, 'ipfix')).toEqual([['10.0.0.11', '10.0.0.13', 'tcp', 234_880]]);
+    expect(agg.topTalkers(NET_A, PROJECT_A, 'netflow')).toEqual([]);
+    const s = scrape(agg);
+    expect(s.get(`ovs_flow_top_talker_bytes_total{${NET_A},${PROJECT_A},10.0.0.11,10.0.0.13,tcp,sflow}`)).toBe(234_880);
+    expect(s.get(`ovs_flow_top_talker_bytes_total{${NET_A},${PROJECT_A},10.0.0.11,10.0.0.13,tcp,ipfix}`)).toBe(234_880);
   });
 
   it('non-IP talkers are named by MAC; a new window forgets old talkers', () => {
     const agg = aggregator();
     agg.add(record({ ...local, etype: 0x88cc, proto: 0, src_mac: 'fa:16:3e:00:00:01', dst_mac: '01:80:c2:00:00:0e', bytes: 60 }));
-    expect(agg.topTalkers(NET_A, PROJECT_A)).toEqual([['fa:16:3e:00:00:01', '01:80:c2:00:00:0e', 'other', 60]]);
+    expect(agg.topTalkers(NET_A, PROJECT_A, 'sflow')).toEqual([['fa:16:3e:00:00:01', '01:80:c2:00:00:0e', 'other', 60]]);
     agg.restartTalkers();
-    expect(agg.topTalkers(NET_A, PROJECT_A)).toEqual([]);
+    expect(agg.topTalkers(NET_A, PROJECT_A, 'sflow')).toEqual([]);
     // The sampled-bytes counters are not windowed.
     expect(agg.bytes(NET_A, PROJECT_A, 'egress', 'other')).toBe(60);
   });
