@@ -53,7 +53,10 @@ export class AgentStats {
   lastSourceKey = -1;
   lastSource: SourceState | undefined = undefined;
 
-  constructor(agent: string, subAgent: number) {
+  constructor(
+    readonly agent: string,
+    readonly subAgent: number,
+  ) {
     const sub = String(subAgent);
     this.labels = [agent, sub];
     this.flowLabels = [agent, sub, 'flow'];
@@ -72,6 +75,8 @@ const SKIPPED_KINDS: readonly SkippedKind[] = ['sample', 'flow_record', 'counter
 
 export class SflowHealth {
   private readonly agents = new Map<string, Map<number, AgentStats>>();
+  /** The last datagram's agent: datagrams come in runs from one agent (and one address text). */
+  private lastAgent: AgentStats | null = null;
   private agentCount = 0;
   private sourceCount = 0;
   private readonly errors: DecodeErrorCounts;
@@ -212,9 +217,11 @@ export class SflowHealth {
   }
 
   private agentOf(address: string, subAgent: number): AgentStats | null {
+    const last = this.lastAgent;
+    if (last !== null && last.agent === address && last.subAgent === subAgent) return last;
     let bySub = this.agents.get(address);
     let a = bySub?.get(subAgent);
-    if (a !== undefined) return a;
+    if (a !== undefined) return (this.lastAgent = a);
     if (this.agentCount >= this.limits.maxAgents) return null;
     if (bySub === undefined) {
       bySub = new Map();
@@ -223,6 +230,6 @@ export class SflowHealth {
     a = new AgentStats(address, subAgent);
     bySub.set(subAgent, a);
     this.agentCount++;
-    return a;
+    return (this.lastAgent = a);
   }
 }

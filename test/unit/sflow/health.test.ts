@@ -89,6 +89,18 @@ describe('SflowHealth datagram sequences', () => {
     expect(h.agent('192.0.2.1', 1)).toMatchObject({ datagrams: 2, lostDatagrams: 0 });
     expect(h.trackedAgents).toBe(2);
   });
+
+  it('runs of datagrams from one agent, then another, then the first again keep their own sequences', () => {
+    const h = health();
+    // The second agent's address text is built anew each time (equal, not the same string object).
+    const other = () => ['198', '51', '100', '7'].join('.');
+    for (const [seq, agent] of [[1, '192.0.2.1'], [2, '192.0.2.1'], [1, other()], [2, other()], [3, '192.0.2.1'], [4, other()]] as const) {
+      h.datagram(header(seq, 0, agent, 0));
+    }
+    expect(h.agent('192.0.2.1', 0)).toMatchObject({ datagrams: 3, lostDatagrams: 0 });
+    expect(h.agent('198.51.100.7', 0)).toMatchObject({ datagrams: 3, lostDatagrams: 1 });
+    expect(h.trackedAgents).toBe(2);
+  });
 });
 
 describe('SflowHealth sample sequences', () => {
