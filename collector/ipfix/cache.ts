@@ -153,7 +153,7 @@ export class TemplateCache {
 
   /**
    * Add a template, or replace the session's template of the same id (RFC 7011 section 8.1: a
-   * changed definition replaces the old one); evicts the least recently refreshed past the bounds.
+   * changed definition replaces the old one); past the bounds evicts by second chance (below).
    */
   set(session: ExporterSession, template: Template, nowMs: number): void {
     const old = session.templates.get(template.id);
@@ -168,7 +168,7 @@ export class TemplateCache {
   /**
    * The exporter sent again a template the cache holds, unchanged (RFC 7011 section 8: templates
    * are re-sent periodically): only its refresh time moves. Nothing is reordered here; eviction
-   * passes over a template refreshed since it was placed (below), so it still goes last.
+   * passes over a template refreshed since it was placed (below), taking one that was not.
    */
   refresh(template: Template, nowMs: number): void {
     template.refreshedMs = nowMs;
