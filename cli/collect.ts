@@ -31,7 +31,6 @@ import { openRundirSources } from '../collector/explain/live.js';
 import { TopologyBuilder } from '../collector/topology/build.js';
 import { topologyRoutes } from '../web/routes.js';
 
-
 export interface RunningCollector {
   readonly url: string;
   readonly vswitch: VswitchSource;
@@ -94,7 +93,6 @@ function listenerStatus(address: string, l: { decoded: number; health: { decodeE
   return l ? `${address}/udp — ${l.decoded} ${unit} decoded, ${l.health.decodeErrors} not decoded` : 'disabled';
 }
 
-/** The OVSDB endpoint, run directory and tenancy mapping a config means (collect and explain). */
 /**
  * The OVSDB replica with its tenancy (mapping file or the lab's, and OVN northbound when
  * configured), not started: what `collect` and `explain` read.

@@ -53,7 +53,7 @@ export interface IperfRun {
   /** Seconds since the epoch, of the attempt that ran. */
   readonly startedAt: number;
   readonly endedAt: number;
-  /** 1, or more when a client hung before its test began and was run again. */
+  /** 1, or more when an attempt measured nothing (its server never listened, or its client hung) and was run again. */
   readonly attempts: number;
 }
 

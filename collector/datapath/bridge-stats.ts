@@ -158,9 +158,9 @@ export async function readBridge(bridge: string, client: OpenFlowStatsClient, fl
       series.add(M.meterFlows, labels, m.flowCount);
       series.add(M.meterPackets, labels, m.packetInCount);
       series.add(M.meterBytes, labels, m.byteInCount);
-      const config = configs.get(m.meterId)?.bands;
+      const bands = configs.get(m.meterId)?.bands;
       m.bands.forEach((b, i) => {
-        const band = [bridge, id, String(i), config?.[i]?.type ?? UNKNOWN];
+        const band = [bridge, id, String(i), bands?.[i]?.type ?? UNKNOWN];
         series.add(M.meterBandPackets, band, b.packetCount);
         series.add(M.meterBandBytes, band, b.byteCount);
       });

@@ -62,6 +62,12 @@ function maxRate(otherConfig: Readonly<Record<string, string>>): number | null {
   return text !== undefined && /^\d+$/.test(text) ? Number(text) : null;
 }
 
+/** A bridge's port meters with the meter ids the enforcer recorded there (read once per bridge). */
+interface BridgeMeterOwners {
+  readonly read: BridgeMeters;
+  readonly enforcerMeters: ReadonlySet<number>;
+}
+
 /** The lowest drop band of a meter, in bit/s (kbps meters) or packets/s (pktps), null without one. */
 function meterLimit(config: MeterConfig | undefined): Pick<Throttle, 'maxBitsPerSecond' | 'maxPacketsPerSecond'> {
   let rate: number | null = null;
@@ -71,7 +77,7 @@ function meterLimit(config: MeterConfig | undefined): Pick<Throttle, 'maxBitsPer
 }
 
 /** The limits on a port, read as `explain` reads them (collector/explain/qos.ts), in short. */
-function throttlesOf(view: TableView, iface: InterfaceState, ifaceRow: Row | undefined, portRow: Row | undefined, meters: BridgeMeters | undefined): Throttle[] {
+function throttlesOf(view: TableView, iface: InterfaceState, ifaceRow: Row | undefined, portRow: Row | undefined, meters: BridgeMeterOwners | undefined): Throttle[] {
   const out: Throttle[] = [];
   const policing = ifaceRow === undefined ? null : policingOf(ifaceRow);
   if (policing !== null) out.push({ kind: 'policing', owner: policing.owner, direction: 'egress', maxBitsPerSecond: policing.rateKbps * 1000, maxPacketsPerSecond: null, mechanism: '' });
@@ -86,10 +92,9 @@ function throttlesOf(view: TableView, iface: InterfaceState, ifaceRow: Row | und
     out.push({ kind: 'qos', owner: qos.owner, direction: 'ingress', maxBitsPerSecond: limit, maxPacketsPerSecond: null, mechanism: qos.type });
   }
   if (meters !== undefined) {
-    const enforcerMeters = recordedMeters(view, iface.bridge);
-    for (const { direction, meter } of meters.ports.of(iface.ofport, iface.mac)) {
-      const owner = meterOwner(meter.meterId, meter.cookie, enforcerMeters);
-      out.push({ kind: 'meter', owner, direction, ...meterLimit(meters.configs.get(meter.meterId)), mechanism: `meter ${meter.meterId}` });
+    for (const { direction, meter } of meters.read.ports.of(iface.ofport, iface.mac)) {
+      const owner = meterOwner(meter.meterId, meter.cookie, meters.enforcerMeters);
+      out.push({ kind: 'meter', owner, direction, ...meterLimit(meters.read.configs.get(meter.meterId)), mechanism: `meter ${meter.meterId}` });
     }
   }
   return out;
@@ -146,7 +151,7 @@ function structureOf(sources: TopologySources, interfaces: readonly InterfaceSta
   for (const row of view.table('Port').values()) for (const i of getSet(row, 'interfaces')) portByInterface.set(String(i), row);
   const bridgeOf = new Map<string, string>();
   for (const iface of interfaces) bridgeOf.set(iface.name, iface.bridge);
-  const metersOf = new Map((meters ?? []).map((m) => [m.bridge, m]));
+  const metersOf = new Map((meters ?? []).map((m): [string, BridgeMeterOwners] => [m.bridge, { read: m, enforcerMeters: recordedMeters(view, m.bridge) }]));
   const integration = new Set<string>();
   for (const iface of interfaces) if (iface.localVlan !== null && iface.localVlan > 0 && isTenantInterface(iface)) integration.add(iface.bridge);
 
