@@ -66,7 +66,8 @@ interface IperfJson {
 export const MAX_IPERF_ATTEMPTS = 3;
 const DEFAULT_REPORT_GRACE_S = 10;
 
-const nowSeconds = () => Date.now() / 1000;
+/** Wall-clock seconds since the epoch, as the traffic report and IperfRun carry them. */
+export const nowSeconds = (): number => Date.now() / 1000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TelemetryError } from '../common/errors.js';
 import { run } from './exec.js';
-import { runIperf } from './iperf.js';
+import { nowSeconds, runIperf } from './iperf.js';
 import type { LabState, LabVm } from './state.js';
 
 export type TrafficKind = 'icmp' | 'icmpv6' | 'tcp' | 'udp';
@@ -84,8 +84,6 @@ const echoIpBytes = (v6: boolean) => PING_PAYLOAD + 8 + (v6 ? 40 : 20);
 const UDP_LENGTH = 1000;
 /** Default rates leave CPU to spare on 2 cores, so pings and UDP see no loss. */
 const DEFAULT_BITRATE: Readonly<Record<'tcp' | 'udp', string>> = { tcp: '100M', udp: '10M' };
-
-const nowSeconds = () => Date.now() / 1000;
 
 function vmNamed(state: LabState, name: string): LabVm {
   const vm = state.vms.find((v) => v.name === name);
