@@ -31,9 +31,11 @@ export interface BridgeMeters {
 
 export interface BridgeReading {
   readonly series: SeriesBuffer;
-  /** Segment maps from the flow dump; undefined when flows were not dumped or the dump failed. */
+  /** Every flow was read: a dump was asked for (flowGroups given) and did not fail. */
+  readonly flowsDumped: boolean;
+  /** Segment maps from the flow dump; undefined unless flowsDumped. */
   readonly segments: BridgeSegments | undefined;
-  /** Port meters from the flow dump and the meter configs; undefined when either was not read. */
+  /** Port meters from the flow dump and the meter configs; undefined unless flowsDumped and the configs were read. */
   readonly meters: BridgeMeters | undefined;
   /** What failed, by request ("flows", "ports", ...). */
   readonly failures: readonly { readonly what: string; readonly error: Error }[];
@@ -107,11 +109,12 @@ export async function readBridge(bridge: string, client: OpenFlowStatsClient, fl
     }
   }
 
-  let segments: BridgeSegments | undefined;
+  let flowsDumped = false;
   if (flowGroups !== undefined) {
     if (failed('flows', flows)) {
       flowGroups.begin();
     } else {
+      flowsDumped = true;
       const { groups: flowSums, overflowCookies } = flowGroups.end();
       for (const g of flowSums) {
         const labels = [bridge, String(g.table), g.cookie];
@@ -120,7 +123,6 @@ export async function readBridge(bridge: string, client: OpenFlowStatsClient, fl
         series.add(M.flowBytes, labels, g.bytes);
       }
       series.add(M.flowCookiesOverflow, [bridge], overflowCookies);
-      segments = { bridge, tunnels, vlans };
     }
   }
 
@@ -166,7 +168,11 @@ export async function readBridge(bridge: string, client: OpenFlowStatsClient, fl
       });
     }
   }
-  // segments is set exactly when the flows were dumped whole.
-  const meterReading = segments !== undefined && configsRead ? { bridge, ports: portMeters, configs } : undefined;
-  return { series, segments, meters: meterReading, failures };
+  return {
+    series,
+    flowsDumped,
+    segments: flowsDumped ? { bridge, tunnels, vlans } : undefined,
+    meters: flowsDumped && configsRead ? { bridge, ports: portMeters, configs } : undefined,
+    failures,
+  };
 }

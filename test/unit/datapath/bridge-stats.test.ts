@@ -69,6 +69,7 @@ describe('readBridge', () => {
     expect(sink.value('ovs_openflow_flow_packets_total', { table: '0', cookie: '0xab' })).toBe(15);
     expect(sink.value('ovs_openflow_flow_bytes_total', { table: '4', cookie: '0xab' })).toBe(300);
     expect(sink.value('ovs_openflow_flow_cookies_overflow', { bridge: 'br-tun' })).toBe(0);
+    expect(reading.flowsDumped).toBe(true);
     expect(reading.segments?.bridge).toBe('br-tun');
     expect(reading.segments?.tunnels.vniToVlan).toEqual(new Map([[1001, 1]]));
     expect(reading.segments?.tunnels.vlanToVni).toEqual(new Map([[2, 1002]]));
@@ -109,14 +110,18 @@ describe('readBridge', () => {
     const failed = await read(sw);
     expect(failed.reading.failures.map((f) => f.what)).toEqual(['flows']);
     expect(failed.sink.of('ovs_openflow_flows')).toEqual([]);
+    expect(failed.reading.flowsDumped).toBe(false);
     expect(failed.reading.segments).toBeUndefined();
+    expect(failed.reading.meters).toBeUndefined();
     expect(failed.sink.value('ovs_openflow_table_lookups_total', { table: '0' })).toBe(100);
 
     const plain = neutronSwitch();
     const noDump = await readBridge('br-tun', plain, undefined);
     expect(plain.calls).not.toContain('flowStats');
     expect(noDump.failures).toEqual([]);
+    expect(noDump.flowsDumped).toBe(false);
     expect(noDump.segments).toBeUndefined();
+    expect(noDump.meters).toBeUndefined();
     const sink = new RecordingSink();
     noDump.series.replay(sink);
     expect(sink.of('ovs_openflow_flows')).toEqual([]);
