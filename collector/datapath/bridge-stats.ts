@@ -8,8 +8,8 @@ import { UNKNOWN } from '../../common/model.js';
 import { DATAPATH_METRICS as M } from '../../common/metrics-datapath.js';
 import type { OpenFlowClient } from '../openflow/client.js';
 import { OFPP_LOCAL } from '../openflow/constants.js';
-import type { MeterConfig } from '../openflow/stats.js';
-import { PortMeters } from '../openflow/port-meters.js';
+import type { MeterBand, MeterConfig } from '../openflow/stats.js';
+import { PortMeters, type PortMeter } from '../openflow/port-meters.js';
 import { TunnelVlanMap } from '../openflow/tunnel-map.js';
 import { VlanTranslations } from '../openflow/vlan-translation.js';
 import type { BridgeSegments } from '../tenancy/segments.js';
@@ -27,6 +27,38 @@ export interface BridgeMeters {
   readonly bridge: string;
   readonly ports: PortMeters;
   readonly configs: ReadonlyMap<number, MeterConfig>;
+}
+
+function sameEntries<K, V>(a: ReadonlyMap<K, V>, b: ReadonlyMap<K, V>, same: (x: V, y: V) => boolean): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, x] of a) {
+    const y = b.get(key);
+    if (y === undefined || !same(x, y)) return false;
+  }
+  return true;
+}
+
+const samePortMeter = (a: PortMeter, b: PortMeter): boolean => a.meterId === b.meterId && a.cookie === b.cookie;
+
+/** A band's type-specific field (OpenFlow 1.3 ofp_meter_band_dscp_remark / _experimenter). */
+const bandDetail = (b: MeterBand): number | undefined => (b.type === 'dscp_remark' ? b.precLevel : b.type === 'experimenter' ? b.experimenter : undefined);
+
+function sameConfig(a: MeterConfig, b: MeterConfig): boolean {
+  return a.flags.length === b.flags.length && a.flags.every((f, i) => f === b.flags[i]) &&
+    a.bands.length === b.bands.length &&
+    a.bands.every((x, i) => {
+      const y = b.bands[i];
+      return x.type === y.type && x.rate === y.rate && x.burstSize === y.burstSize && bandDetail(x) === bandDetail(y);
+    });
+}
+
+/** Whether two readings put the same meters, configured alike, on the same ports (so the older one may stand for both). */
+export function sameBridgeMeters(a: BridgeMeters, b: BridgeMeters): boolean {
+  return a.bridge === b.bridge &&
+    sameEntries(a.ports.byInPort, b.ports.byInPort, samePortMeter) &&
+    sameEntries(a.ports.byEthSrc, b.ports.byEthSrc, samePortMeter) &&
+    sameEntries(a.ports.byEthDst, b.ports.byEthDst, samePortMeter) &&
+    sameEntries(a.configs, b.configs, sameConfig);
 }
 
 export interface BridgeReading {

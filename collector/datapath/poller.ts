@@ -22,7 +22,7 @@ import type { InterfaceState } from '../../common/model.js';
 import { OpenFlowSession } from '../openflow/session.js';
 import { SegmentTenancy, type BridgeSegments, type Segment } from '../tenancy/segments.js';
 import { UnixctlClient } from '../unixctl/client.js';
-import { readBridge, type BridgeMeters, type OpenFlowStatsClient } from './bridge-stats.js';
+import { readBridge, sameBridgeMeters, type BridgeMeters, type OpenFlowStatsClient } from './bridge-stats.js';
 import { FlowGroups } from './flow-groups.js';
 import { PollHealth } from './health.js';
 import { SeriesBuffer } from './series.js';
@@ -160,7 +160,7 @@ export class DatapathPoller implements MetricCollector {
     for (const labels of this.segmentLabels.labels) sink.add(M.segmentInfo, labels, 1);
   }
 
-  /** The port meters of every bridge from the last flow dumps (a new array after each poll). */
+  /** The port meters of every bridge from the last flow dumps: the same array until a poll reads a change. */
   meters(): readonly BridgeMeters[] {
     return this.bridgeMeters;
   }
@@ -180,7 +180,8 @@ export class DatapathPoller implements MetricCollector {
     if (this.stopped || !this.flowDump) return;
     const read = [...this.bridgeStates.values()].flatMap((s) => (s.segments === undefined ? [] : [s.segments]));
     if (this.segments.update(read)) this.opts.onSegmentsChange?.();
-    this.bridgeMeters = [...this.bridgeStates.values()].flatMap((s) => (s.meters === undefined ? [] : [s.meters]));
+    const meters = [...this.bridgeStates.values()].flatMap((s) => (s.meters === undefined ? [] : [s.meters]));
+    if (meters.length !== this.bridgeMeters.length || meters.some((m, i) => m !== this.bridgeMeters[i])) this.bridgeMeters = meters;
   }
 
   /** Follows the OVSDB model: new bridges get a connection, deleted ones lose theirs. */
@@ -219,7 +220,8 @@ export class DatapathPoller implements MetricCollector {
       const reading = await state.session.use((client) => readBridge(bridge, client, state.flowGroups));
       state.series = reading.series;
       if (reading.segments !== undefined) state.segments = reading.segments;
-      if (reading.meters !== undefined) state.meters = reading.meters;
+      // An unchanged reading keeps the previous object: the topology rebuilds only on a new one.
+      if (reading.meters !== undefined && (state.meters === undefined || !sameBridgeMeters(state.meters, reading.meters))) state.meters = reading.meters;
       if (reading.failures.length > 0) problem = reading.failures.map((f) => `${f.what}: ${describeError(f.error)}`).join('; ');
     } catch (err) {
       state.series = new SeriesBuffer();

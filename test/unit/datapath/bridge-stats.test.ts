@@ -4,10 +4,12 @@
  * flow dump, and partial results when single requests fail.
  */
 import { describe, expect, it } from 'vitest';
-import { readBridge } from '../../../collector/datapath/bridge-stats.js';
+import { readBridge, sameBridgeMeters, type BridgeMeters } from '../../../collector/datapath/bridge-stats.js';
 import { FlowGroups } from '../../../collector/datapath/flow-groups.js';
 import { OFPP_LOCAL } from '../../../collector/openflow/constants.js';
 import type { Instruction } from '../../../collector/openflow/instructions.js';
+import { PortMeters } from '../../../collector/openflow/port-meters.js';
+import type { MeterConfig } from '../../../collector/openflow/stats.js';
 import { FakeSwitch, flow, portDesc, portStats, RecordingSink } from './fakes.js';
 
 const setVlan = (vid: number): Instruction[] => [{ type: 'apply_actions', actions: [{ type: 'set_field', field: { field: 'vlan_vid', value: 0x1000 | vid } }] }];
@@ -42,6 +44,22 @@ async function read(sw: FakeSwitch) {
   reading.series.replay(sink);
   return { reading, sink };
 }
+
+describe('sameBridgeMeters', () => {
+  const reading = (cookie: bigint, precLevel: number, flags: MeterConfig['flags'] = ['kbps']): BridgeMeters => {
+    const ports = new PortMeters();
+    ports.add({ match: [{ field: 'eth_dst', value: 'fa:16:3e:00:00:01' }], cookie, instructions: [{ type: 'meter', meterId: 3 }] });
+    return { bridge: 'br-int', ports, configs: new Map([[3, { meterId: 3, flags, bands: [{ type: 'dscp_remark', rate: 10, burstSize: 0, precLevel }] }]]) };
+  };
+
+  it('equal content is the same; a cookie, a flag or a band field differing is not', () => {
+    expect(sameBridgeMeters(reading(1n, 1), reading(1n, 1))).toBe(true);
+    expect(sameBridgeMeters(reading(1n, 1), reading(2n, 1))).toBe(false);
+    expect(sameBridgeMeters(reading(1n, 1), reading(1n, 2))).toBe(false);
+    expect(sameBridgeMeters(reading(1n, 1), reading(1n, 1, ['kbps', 'stats']))).toBe(false);
+    expect(sameBridgeMeters(reading(1n, 1), { ...reading(1n, 1), bridge: 'br-ex' })).toBe(false);
+  });
+});
 
 describe('readBridge', () => {
   it('ports: named from PORT_DESC, LOCAL for the bridge port, unknown names empty, missing counters left out', async () => {

@@ -223,6 +223,43 @@ describe('DatapathPoller', () => {
     expect(h.segmentChanges).toBe(1);
   });
 
+  it('meters(): the same array while polls read no meter change; a new one when a metering flow or a band changes', async () => {
+    const h = harness();
+    const sw = h.switches.get('br-int')!;
+    const metering = (inPort: number, meterId: number, packets: number) =>
+      flow(0, 0x5n, packets, packets * 100, { match: [{ field: 'in_port', value: inPort }], instructions: [{ type: 'meter', meterId }, { type: 'goto_table', tableId: 1 }] });
+    sw.flows = [metering(5, 7, 1)];
+    sw.meterConfigs = [{ meterId: 7, flags: ['kbps'], bands: [{ type: 'drop', rate: 1000, burstSize: 100 }] }];
+    await h.poller.poll();
+    const first = h.poller.meters();
+    expect(first.map((m) => [m.bridge, m.ports.of(5, '').map((p) => p.meter.meterId)])).toEqual([['br-int', [7]], ['br-tun', []]]);
+    // New counters, same meters (configs read afresh, as new objects): no change.
+    sw.flows = [metering(5, 7, 50)];
+    sw.meterConfigs = [{ meterId: 7, flags: ['kbps'], bands: [{ type: 'drop', rate: 1000, burstSize: 100 }] }];
+    await h.poller.poll();
+    expect(h.poller.meters()).toBe(first);
+    h.sessions.get('br-int')!.down = true;
+    await h.poller.poll();
+    expect(h.poller.meters()).toBe(first);
+    h.sessions.get('br-int')!.down = false;
+
+    sw.meterConfigs = [{ meterId: 7, flags: ['kbps'], bands: [{ type: 'drop', rate: 2000, burstSize: 100 }] }];
+    await h.poller.poll();
+    const rerated = h.poller.meters();
+    expect(rerated).not.toBe(first);
+    expect(rerated[0].configs.get(7)?.bands[0].rate).toBe(2000);
+    // The bridge whose meters did not change keeps its object.
+    expect(rerated[1]).toBe(first[1]);
+
+    sw.flows = [metering(5, 7, 60), metering(6, 7, 1)];
+    await h.poller.poll();
+    const added = h.poller.meters();
+    expect(added).not.toBe(rerated);
+    expect(added[0].ports.of(6, '').map((p) => p.meter.meterId)).toEqual([7]);
+    await h.poller.poll();
+    expect(h.poller.meters()).toBe(added);
+  });
+
   it('runs in the background every intervalMs until stopped', async () => {
     const h = harness({ intervalMs: 20 });
     h.poller.start();

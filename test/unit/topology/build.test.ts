@@ -10,6 +10,8 @@ import type { InterfaceRates } from '../../../collector/ovs/rates.js';
 import type { BridgeMeters } from '../../../collector/datapath/bridge-stats.js';
 import { PortMeters } from '../../../collector/openflow/port-meters.js';
 import type { FlowStats, MeterConfig } from '../../../collector/openflow/index.js';
+import { DatapathPoller } from '../../../collector/datapath/poller.js';
+import { FakeSession, FakeSwitch, flow as flowStats } from '../datapath/fakes.js';
 
 const NET_A = 'net-a';
 const NET_B = 'net-b';
@@ -128,6 +130,39 @@ describe('TopologyBuilder', () => {
     expect(byName.get('tapdhcp')).toEqual([]);
     meters = read([], []);
     expect(topology.build().ports.find((p) => p.name === 'tapvm1')?.throttles.map((x) => x.kind)).toEqual(['policing', 'qos']);
+  });
+
+  it('keeps its structure across datapath polls that read no meter change, and rebuilds when a meter is added', async () => {
+    const sw = new FakeSwitch();
+    const metering = (inPort: number, packets: number) =>
+      flowStats(0, 0x5n, packets, packets * 100, { match: [{ field: 'in_port', value: inPort }], instructions: [{ type: 'meter', meterId: 7 }, { type: 'goto_table', tableId: 60 }] });
+    sw.flows = [metering(5, 1)];
+    sw.meterConfigs = [{ meterId: 7, flags: ['pktps'], bands: [{ type: 'drop', rate: 100, burstSize: 0 }] }];
+    const poller = new DatapathPoller({
+      bridges: () => ['br-int'],
+      interfaces: () => [],
+      unixctl: false,
+      openflowSession: (_bridge, target) => new FakeSession(target, sw),
+    });
+    try {
+      const { topology } = builder({ meters: () => poller.meters() });
+      await poller.poll();
+      const first = topology.build();
+      sw.flows = [metering(5, 99)];
+      await poller.poll();
+      const second = topology.build();
+      expect(second.ports).toBe(first.ports);
+      expect(second.networks).toBe(first.networks);
+      sw.flows = [metering(5, 100), metering(6, 1)];
+      await poller.poll();
+      const third = topology.build();
+      expect(third.ports).not.toBe(first.ports);
+      expect(third.ports.find((p) => p.name === 'tapvm2')?.throttles.filter((x) => x.kind === 'meter')).toEqual([
+        { kind: 'meter', owner: 'other', direction: 'egress', maxBitsPerSecond: null, maxPacketsPerSecond: 100, mechanism: 'meter 7' },
+      ]);
+    } finally {
+      await poller.stop();
+    }
   });
 
   it('takes the segmentation id from the live segments when no port says it', () => {
