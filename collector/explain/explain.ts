@@ -22,7 +22,7 @@ import { byPipelineOrder, summarize } from './flows.js';
 import { metersOf, policingOf, portQosOf, recordedMeters } from './qos.js';
 import { resolvePort, type PortIdentity, type PortMatch } from './resolve.js';
 import { broadcastFrom, parseTrace, type Trace } from './trace.js';
-import type { ExplainedTenant, Explanation, FlowSummary, MatchedBy, PathStep, ProviderStep, TunnelPort, TunnelStep } from './types.js';
+import type { ExplainedTenant, Explanation, FlowSummary, MatchedBy, PathStep, ProviderFlow, ProviderStep, TunnelPort, TunnelStep } from './types.js';
 
 /** OpenFlow reads explain makes on a bridge (through `<rundir>/<bridge>.mgmt`). */
 export interface FlowReader {
@@ -169,7 +169,7 @@ export async function explainPort(query: string, found: PortIdentity, by: Matche
       branches.push({ patch, step, maps: step.vni !== null });
     } else {
       const inbound = reader === undefined || local.state.ofport === null ? [] : (await attempts.run(`OpenFlow ${iface.bridge}`, () => reader.flows(iface.bridge, [{ field: 'in_port', value: local.state.ofport! }]))) ?? [];
-      const step = providerStep(wiring, peer.state.bridge, iface.localVlan, bridgeFlows ?? [], inbound);
+      const step = providerStep(wiring, peer.state.bridge, iface.localVlan, bridgeFlows ?? [], { bridge: iface.bridge, flows: inbound });
       branches.push({ patch, step, maps: step.providerVlan !== null });
     }
   }
@@ -268,13 +268,25 @@ function tunnelStep(bridge: string, localVlan: number | null, flows: readonly Fl
   };
 }
 
+/** A bridge's flows, summarised with the bridge's name, in pipeline order. */
+function onBridge(bridge: string, flows: readonly FlowStats[]): ProviderFlow[] {
+  return flows.map((f) => ({ ...summarize(f), bridge })).sort(byPipelineOrder);
+}
+
 /**
  * A provider bridge: outbound, its own flow `dl_vlan=local → mod_vlan_vid:provider`; inbound, the
  * integration bridge's flow from the patch port `dl_vlan=provider → mod_vlan_vid:local`.
  */
-function providerStep(wiring: Wiring, bridge: string, localVlan: number | null, flows: readonly FlowStats[], inboundFlows: readonly FlowStats[]): ProviderStep {
+function providerStep(
+  wiring: Wiring,
+  bridge: string,
+  localVlan: number | null,
+  flows: readonly FlowStats[],
+  inbound: { readonly bridge: string; readonly flows: readonly FlowStats[] },
+): ProviderStep {
   let providerVlan: number | null = null;
-  const mapping: FlowStats[] = [];
+  const outboundMapping: FlowStats[] = [];
+  const inboundMapping: FlowStats[] = [];
   if (localVlan !== null) {
     for (const f of flows) {
       const t = new VlanTranslations();
@@ -282,21 +294,28 @@ function providerStep(wiring: Wiring, bridge: string, localVlan: number | null, 
       const to = t.pairs.get(localVlan);
       if (to === undefined) continue;
       providerVlan ??= to;
-      mapping.push(f);
+      outboundMapping.push(f);
     }
-    for (const f of inboundFlows) {
+    for (const f of inbound.flows) {
       const t = new VlanTranslations();
       t.add(f);
       const from = [...t.pairs].find(([, to]) => to === localVlan)?.[0];
       if (from === undefined) continue;
       providerVlan ??= from;
-      mapping.push(f);
+      inboundMapping.push(f);
     }
   }
   const uplinks = wiring.onBridge(bridge)
     .filter((i) => i.state.type !== 'patch' && i.state.type !== 'internal')
     .map((i) => i.state.port);
-  return { kind: 'provider', bridge, localVlan, providerVlan, flows: mapping.map(summarize).sort(byPipelineOrder), uplinks: [...new Set(uplinks)].sort() };
+  return {
+    kind: 'provider',
+    bridge,
+    localVlan,
+    providerVlan,
+    flows: [...onBridge(bridge, outboundMapping), ...onBridge(inbound.bridge, inboundMapping)],
+    uplinks: [...new Set(uplinks)].sort(),
+  };
 }
 
 /** Neutron writes the string `None` (Python's) into other_config for what a tunnel network lacks. */

@@ -35,7 +35,9 @@ function stepLines(step: PathStep, index: number): string[] {
     }
     case 'provider': {
       const lines = [`${n} ${step.bridge}: local VLAN ${orDash(step.localVlan)} ⇄ provider VLAN ${step.providerVlan === null ? '— (no flow translates it)' : step.providerVlan}; uplinks ${step.uplinks.join(', ') || '—'}`];
-      if (step.flows.length > 0) lines.push('    flows:', ...step.flows.map(flowLine));
+      for (const bridge of new Set(step.flows.map((f) => f.bridge))) {
+        lines.push(`    flows on ${bridge}:`, ...step.flows.filter((f) => f.bridge === bridge).map(flowLine));
+      }
       return lines;
     }
   }

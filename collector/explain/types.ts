@@ -122,6 +122,12 @@ export interface TunnelStep {
   readonly tunnels: readonly TunnelPort[];
 }
 
+/** A flow of a provider step, with the bridge it is on. */
+export interface ProviderFlow extends FlowSummary {
+  /** The provider bridge (outbound translation) or the integration bridge (inbound, from the patch port). */
+  readonly bridge: string;
+}
+
 /** A provider (physical) bridge: local VLAN ↔ provider VLAN, and the uplink ports. */
 export interface ProviderStep {
   readonly kind: 'provider';
@@ -133,7 +139,8 @@ export interface ProviderStep {
    * bridge); null when no flow translates it (a flat network, or not carried here).
    */
   readonly providerVlan: number | null;
-  readonly flows: readonly FlowSummary[];
+  /** The translation flows: this bridge's first, then the integration bridge's, each bridge's by table then priority. */
+  readonly flows: readonly ProviderFlow[];
   /** Ports of this bridge other than patch and internal ones (the NICs / bonds). */
   readonly uplinks: readonly string[];
 }

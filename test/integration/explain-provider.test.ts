@@ -90,16 +90,23 @@ describe('explain on a provider VLAN network (real OVS, Neutron-shaped br-int / 
     expect(integration).toMatchObject({ bridge: 'br-int', port: vm.port, ofport: 5, localVlan: LOCAL_VLAN });
     expect(patch).toMatchObject({ fromBridge: 'br-int', fromPort: 'int-br-ex', toBridge: 'br-ex', toPort: 'phy-br-ex' });
     expect(provider).toMatchObject({ bridge: 'br-ex', localVlan: LOCAL_VLAN, providerVlan: PROVIDER_VLAN, uplinks: [physical.port] });
-    // Both directions' translation flows, as ovs-ofctl would print them.
-    const text = provider.flows.map((f) => `${f.match} -> ${f.actions.join(',')}`).join('\n');
-    expect(text).toContain(`dl_vlan=${LOCAL_VLAN}`);
-    expect(text).toMatch(new RegExp(`set_field:${4096 + PROVIDER_VLAN}->vlan_vid|mod_vlan_vid:${PROVIDER_VLAN}`));
+    // Both directions' translation flows, as ovs-ofctl would print them, each with its bridge:
+    // outbound on br-ex, inbound on br-int (from the patch port).
+    expect(provider.flows.map((f) => [f.bridge, f.match])).toEqual([
+      ['br-ex', `in_port=${PATCH_OFPORT},dl_vlan=${LOCAL_VLAN}`],
+      ['br-int', `in_port=${PATCH_OFPORT},dl_vlan=${PROVIDER_VLAN}`],
+    ]);
+    const [outbound, inbound] = provider.flows.map((f) => f.actions.join(','));
+    expect(outbound).toMatch(new RegExp(`^(set_field:${4096 + PROVIDER_VLAN}->vlan_vid|mod_vlan_vid:${PROVIDER_VLAN}),NORMAL$`));
+    expect(inbound).toMatch(new RegExp(`^(set_field:${4096 + LOCAL_VLAN}->vlan_vid|mod_vlan_vid:${LOCAL_VLAN}),NORMAL$`));
   });
 
   it('says the same in the text format', async () => {
     const result = await cli(['explain', PORT_ID, '--config', config, '--interval', '0']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`br-ex: local VLAN ${LOCAL_VLAN} ⇄ provider VLAN ${PROVIDER_VLAN}; uplinks ${physical.port}`);
+    // Each translation flow under its own bridge's heading.
+    expect(result.stdout).toMatch(new RegExp(`\n {4}flows on br-ex:\n {6}table 0 prio 4 in_port=${PATCH_OFPORT},dl_vlan=${LOCAL_VLAN} → .*\n {4}flows on br-int:\n {6}table 0 prio 3 in_port=${PATCH_OFPORT},dl_vlan=${PROVIDER_VLAN} → `));
     expect(result.stdout).toContain(`vlan segment ${PROVIDER_VLAN} (from flows), physical network physnet1`);
   });
 });

@@ -158,9 +158,21 @@ describe('explainPort', () => {
     expect(e.path.map((s) => s.kind)).toEqual(['integration', 'patch', 'provider']);
     const provider = e.path[2] as ProviderStep;
     expect(provider).toMatchObject({ bridge: 'br-ex', localVlan: 3, providerVlan: 100, uplinks: ['eth1'] });
-    expect(provider.flows.map((f) => `${f.match} -> ${f.actions.join(',')}`)).toEqual([
-      'in_port=20,dl_vlan=100 -> mod_vlan_vid:3,NORMAL',
-      'in_port=2,dl_vlan=3 -> mod_vlan_vid:100,NORMAL',
+    // Outbound on the provider bridge, inbound on the integration bridge (from its patch port).
+    expect(provider.flows.map((f) => `${f.bridge}: ${f.match} -> ${f.actions.join(',')}`)).toEqual([
+      'br-ex: in_port=2,dl_vlan=3 -> mod_vlan_vid:100,NORMAL',
+      'br-int: in_port=20,dl_vlan=100 -> mod_vlan_vid:3,NORMAL',
+    ]);
+    const text = formatExplanation(e);
+    const step = text.slice(text.indexOf('3. br-ex: local VLAN 3 ⇄ provider VLAN 100; uplinks eth1'), text.indexOf('QoS in force:'));
+    expect(step.split('\n').map((l) => l.replace(/\s+\(.*$/, ''))).toEqual([
+      '3. br-ex: local VLAN 3 ⇄ provider VLAN 100; uplinks eth1',
+      '    flows on br-ex:',
+      '      table 2 prio 4 in_port=2,dl_vlan=3 → mod_vlan_vid:100,NORMAL',
+      '    flows on br-int:',
+      '      table 0 prio 4 in_port=20,dl_vlan=100 → mod_vlan_vid:3,NORMAL',
+      '',
+      '',
     ]);
     expect(e.tenant).toMatchObject({ networkType: 'vlan', segmentationId: 100, segmentationFrom: 'flows', physicalNetwork: 'physnet1' });
     expect(e.qos).toEqual({ policing: null, portQos: null, meters: [], queueFlows: [] });
