@@ -19,6 +19,7 @@ import { NetflowListener } from '../collector/ipfix/listener.js';
 import { FlowAggregator } from '../collector/flows/aggregate.js';
 import { FlowEnricher } from '../collector/flows/enrich.js';
 import { FlowRecordWriter } from '../collector/flows/output.js';
+import { LocalExporters } from '../collector/flows/local-exporters.js';
 import { FlowPipeline } from '../collector/flows/pipeline.js';
 import { DatapathPoller } from '../collector/datapath/poller.js';
 import type { MetricCollector } from '../common/metrics.js';
@@ -63,7 +64,9 @@ function flowPipeline(
   });
   const out = config.flows.output;
   const output = out ? FlowRecordWriter.open(out.path, out.max_buffer_bytes, out.include_counters) : undefined;
-  return { pipeline: new FlowPipeline({ enricher, aggregator, output }), aggregator, enricher, output };
+  const local = config.flows.local_exporters;
+  const localExporters = new LocalExporters({ ovsdb: local.from_ovsdb ? () => vswitch.model.flowExports() : undefined, exporters: local.exporters });
+  return { pipeline: new FlowPipeline({ enricher, aggregator, output, localExporters }), aggregator, enricher, output };
 }
 
 /** The IPFIX or NetFlow listener of a config section, or undefined when it is disabled. */

@@ -8,6 +8,7 @@ import { listenAddress, ovsdbEndpoint, ovsdbTlsFiles } from './config-fields.js'
 import { readYamlFile, validate } from './yaml-file.js';
 import { influxConfigSchema } from './config-influx.js';
 import { otlpConfigSchema } from './config-otlp.js';
+import { LOCAL_EXPORTERS_DEFAULTS, localExportersSchema } from './config-local-exporters.js';
 
 const ovsdbSection = z.strictObject({
   endpoint: ovsdbEndpoint.optional(),
@@ -73,6 +74,7 @@ function flowExportListener(defaultAddress: string) {
 const FLOWS_DEFAULTS = {
   max_networks: 4096,
   top_talkers: { per_network: 10, window_seconds: 600 },
+  local_exporters: LOCAL_EXPORTERS_DEFAULTS,
 };
 
 export const configSchema = z.strictObject({
@@ -133,6 +135,8 @@ export const configSchema = z.strictObject({
           window_seconds: z.number().int().min(1).max(86_400).default(FLOWS_DEFAULTS.top_talkers.window_seconds),
         })
         .default(FLOWS_DEFAULTS.top_talkers),
+      /** Which exporters are this host's OVS: only their interface numbers are matched to local ports. */
+      local_exporters: localExportersSchema,
       /** Flow records as goflow2-compatible JSON lines ("-" = stdout); absent = no record output. */
       output: z
         .strictObject({

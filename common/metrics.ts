@@ -78,7 +78,7 @@ export const METRICS = Object.freeze({
   flowTopTalkerBytes: counter('ovs_flow_top_talker_bytes_total', 'By', ['network_id', 'project_id', 'src', 'dst', 'proto', 'source'],
     'Estimated bytes (sampled, scaled; Space-Saving upper bound) of the heaviest src/dst/protocol pairs of each tenant network in the current window, ranked per source (sflow, ipfix, netflow: never add them up); resets when the window restarts. Rank with topk() over rate().'),
   flowAttributions: counter('ovs_flow_attributions_total', '1', ['side', 'method'],
-    'Sampled packets by how each side (in = sender, out = receiver) was attributed: ifindex, port_name, ofport (NetFlow v5 input port), mac, vni, vlan, peer_port (the network of the port on the other side) or unknown.'),
+    'Sampled packets by how each side (in = sender, out = receiver) was attributed: ifindex, port_name, ofport (NetFlow v5 input port), mac, vni, vlan, peer_port (the network of the port on the other side), unknown, or not_local (unknown, and the exporter is not this host\'s OVS, so its interface numbers were not used).'),
   flowNetworkOverflow: counter('ovs_flow_network_overflow_samples_total', '1', [],
     'Samples of networks beyond flows.max_networks, counted under network_id="overflow".'),
   flowRecordsWritten: counter('ovs_telemetry_flow_records_written_total', '1', ['output'],
@@ -102,6 +102,8 @@ export const METRICS = Object.freeze({
     'Datagrams (what="datagrams") and samples (what="samples") decoded and aggregated but not sequence-tracked because sflow.max_agents or sflow.max_sources was reached.'),
   sflowPortNames: gauge('ovs_sflow_port_names', '1', [], 'Agent ifIndex to port name entries learned from sFlow counter samples (capped by sflow.max_port_names).'),
 
+  flowRecordsByOrigin: counter('ovs_flow_records_by_origin_total', '1', ['source', 'origin'],
+    'Flow samples and records per source by exporter: origin local_ovs (this host\'s Open vSwitch, from OVSDB\'s NetFlow/IPFIX/sFlow rows or flows.local_exporters: its interface numbers are matched to this host\'s ports) or other (attributed by VNI, VLAN or MAC only).'),
   flowRecordsNotAtPort: counter('ovs_flow_records_not_at_port_total', '1', ['source'],
     'Exported flow records observed (IPFIX flowDirection, NetFlow v5 input) at an interface that is not a tenant port of this host: not in ovs_flow_sampled_* (their packets are counted where they leave or reach a VM port).'),
   flowExporterSamplingRate: gauge('ovs_flow_exporter_sampling_rate', '1', ['listener', 'exporter', 'domain'],

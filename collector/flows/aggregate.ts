@@ -327,7 +327,8 @@ export class FlowAggregator {
 }
 
 /** SOURCES index of a record's protocol. */
-function sourceIndex(rec: FlowRecord): number {
+/** The record's index in SOURCES. */
+export function sourceIndex(rec: FlowRecord): number {
   return rec.type === 'SFLOW_5' ? 0 : rec.type === 'IPFIX' ? 1 : 2;
 }
 

@@ -21,8 +21,9 @@
  * untagged inner header, br-int samples VM transmissions (with VNI-egress when they leave by
  * the tunnel).
  *
- * The OVSDB ifindex map describes this collector's host: run a collector per hypervisor (the
- * port-name map is kept per agent, so it also serves agents of other hosts).
+ * 1. applies only to records of this host's Open vSwitch (local-exporters.ts): another
+ * exporter's interface numbers name its own interfaces, so its records go by 2. and 3. alone,
+ * and a side neither finds is counted as method not_local rather than unknown.
  *
  * Hot path: a few Map lookups per record, string references copied, nothing allocated.
  */
@@ -32,7 +33,7 @@ import { METRICS, type MetricSink } from '../../common/metrics.js';
 import { TenancyIndex, type NetworkFacts, type NetworkRef } from './tenancy-index.js';
 
 /** How a side was attributed (the `method` label of ovs_flow_attributions_total). */
-export const METHODS = ['ifindex', 'port_name', 'mac', 'vni', 'vlan', 'peer_port', 'ofport', 'unknown'] as const;
+export const METHODS = ['ifindex', 'port_name', 'mac', 'vni', 'vlan', 'peer_port', 'ofport', 'unknown', 'not_local'] as const;
 export type AttributionMethod = (typeof METHODS)[number];
 const M_IFINDEX = 0;
 const M_PORT_NAME = 1;
@@ -43,6 +44,19 @@ const M_VLAN = 4;
 const M_PEER_PORT = 5;
 const M_OFPORT = 6;
 const M_UNKNOWN = 7;
+/** Unknown, and the exporter is not this host's OVS (its interface numbers were not used). */
+const M_NOT_LOCAL = 8;
+
+/**
+ * How a record's interface fields relate to this host's ports (LocalExporters decides):
+ * Linux ifindexes of this host (sFlow ifIndex, OVS IPFIX), another exporter's own numbers, or
+ * OVS NetFlow v5 OpenFlow port numbers masked with the value (add_id_to_interface puts the
+ * engine id in the top 7 of 16 bits: ovs-vswitchd.conf.db(5) NetFlow).
+ */
+export const NUMBERS_IFINDEX = -1;
+export const NUMBERS_NOT_LOCAL = 0;
+export const NUMBERS_OFPORT = 0xffff;
+export const NUMBERS_OFPORT_WITH_ENGINE_ID = 0x1ff;
 
 /** Interface values at or above this are not a single ifIndex (discard / multiple formats). */
 const IF_FORMAT_FLAGS = 0x40000000;
@@ -114,21 +128,25 @@ export class FlowEnricher {
 
   /**
    * Fill the record's tenancy fields (in_/out_ port, network, project; network_id, project_id).
-   * `byOfport`: in_if is an OpenFlow port number (see 1. above), out_if is not used.
+   * `numbers`: how its interface fields are numbered (NUMBERS_*); with OpenFlow ports (see 1.
+   * above) only in_if is used.
    */
-  enrich(rec: FlowRecord, byOfport = false): void {
+  enrich(rec: FlowRecord, numbers = NUMBERS_IFINDEX): void {
     const index = this.currentIndex();
     const agent = rec.sampler_address;
     let inPort: InterfaceState | undefined;
     let outPort: InterfaceState | undefined;
-    if (byOfport) {
-      inPort = rec.in_if > 0 ? index.interfaceByOfport(rec.in_if) : undefined;
-      this.inMethod = inPort === undefined ? M_UNKNOWN : M_OFPORT;
-      this.outMethod = M_UNKNOWN;
-    } else {
+    if (numbers === NUMBERS_IFINDEX) {
       inPort = this.portOf(index, agent, rec.in_if, true);
       outPort = this.portOf(index, agent, rec.out_if, false);
+    } else {
+      // OpenFlow ports; NUMBERS_NOT_LOCAL masks every number to 0, which is no port.
+      const ofport = rec.in_if & numbers;
+      inPort = ofport > 0 ? index.interfaceByOfport(ofport) : undefined;
+      this.inMethod = inPort === undefined ? M_UNKNOWN : M_OFPORT;
+      this.outMethod = M_UNKNOWN;
     }
+    const unknown = numbers === NUMBERS_NOT_LOCAL ? M_NOT_LOCAL : M_UNKNOWN;
     let net: NetworkRef | undefined;
     let netMethod = M_UNKNOWN;
     if (rec.tunnel_id !== 0) {
@@ -161,7 +179,7 @@ export class FlowEnricher {
       rec.in_project_id = t.projectId;
     } else {
       rec.in_neutron_port_id = '';
-      this.inMethod = net === undefined ? M_UNKNOWN : netMethod;
+      this.inMethod = net === undefined ? unknown : netMethod;
       rec.in_network_id = net === undefined ? '' : net.networkId;
       rec.in_project_id = net === undefined ? '' : net.projectId;
     }
@@ -172,7 +190,7 @@ export class FlowEnricher {
       rec.out_project_id = t.projectId;
     } else {
       rec.out_neutron_port_id = '';
-      this.outMethod = net === undefined ? M_UNKNOWN : netMethod;
+      this.outMethod = net === undefined ? unknown : netMethod;
       rec.out_network_id = net === undefined ? '' : net.networkId;
       rec.out_project_id = net === undefined ? '' : net.projectId;
     }

@@ -17,25 +17,31 @@
  * the receiving port found by its egressInterface; records seen at other interfaces (patch,
  * tunnel) count in ovs_flow_records_not_at_port_total, their packets being counted at the VM's
  * port. OVS NetFlow v5 sees a datapath flow once, numbered by OpenFlow port, and only its
- * input port is reliable (enrich.ts): it counts for the sending port. Records without
- * flowDirection (softflowd, routers) count like sFlow samples, for both sides.
+ * input port is reliable (enrich.ts): it counts for the sending port. These rules are the
+ * local OVS's (local-exporters.ts): records of other exporters (softflowd, routers, another
+ * host's OVS), like records without flowDirection, count like sFlow samples, for both sides.
  * Sampling: OVS IPFIX counts are already multiplied by the sampling rate and state no rate
  * (sampling_rate 0), so the aggregator does not scale them again; NetFlow v5 header and
  * IPFIX/v9 options sampling intervals, where stated, are applied.
  */
 import type { CounterRecord } from '../../common/counters.js';
 import type { MetricCollector, MetricSink } from '../../common/metrics.js';
+import { METRICS } from '../../common/metrics.js';
 import type { FlowRecord } from '../../common/model.js';
 import type { ExportedFlowSink } from '../ipfix/listener.js';
+import type { MessageHeader } from '../ipfix/types.js';
 import type { SflowSink } from '../sflow/types.js';
-import { SIDE_IN, SIDE_NONE, SIDE_OUT, SIDES_BOTH, type FlowAggregator } from './aggregate.js';
-import type { FlowEnricher } from './enrich.js';
+import { SIDE_IN, SIDE_NONE, SIDE_OUT, SIDES_BOTH, sourceIndex, SOURCES, type FlowAggregator } from './aggregate.js';
+import { NUMBERS_IFINDEX, NUMBERS_NOT_LOCAL, type FlowEnricher } from './enrich.js';
+import { LocalExporters } from './local-exporters.js';
 import type { FlowRecordWriter } from './output.js';
 
 export interface FlowPipelineParts {
   readonly enricher: FlowEnricher;
   readonly aggregator: FlowAggregator;
   readonly output?: FlowRecordWriter;
+  /** Which exporters are this host's OVS (default: every exporter, as if all were). */
+  readonly localExporters?: LocalExporters;
 }
 
 const FLOW_INGRESS = 0;
@@ -46,28 +52,39 @@ export class FlowPipeline implements SflowSink, ExportedFlowSink, MetricCollecto
   private readonly enricher: FlowEnricher;
   private readonly aggregator: FlowAggregator;
   private readonly output: FlowRecordWriter | null;
+  private readonly local: LocalExporters;
+  /** Records per source (SOURCES) × origin: local OVS, other. */
+  private readonly origins = new Float64Array(SOURCES.length * 2);
 
   constructor(parts: FlowPipelineParts) {
     this.enricher = parts.enricher;
     this.aggregator = parts.aggregator;
     this.output = parts.output ?? null;
+    this.local = parts.localExporters ?? LocalExporters.everyExporter();
   }
 
   /** An sFlow flow sample. */
   flow(rec: FlowRecord): void {
-    this.enricher.enrich(rec);
+    const numbers = this.local.sflow(rec.sampler_address);
+    this.origins[numbers === NUMBERS_NOT_LOCAL ? 1 : 0]++;
+    this.enricher.enrich(rec, numbers);
     this.aggregator.add(rec);
     this.output?.flow(rec);
   }
 
-  /** An IPFIX / NetFlow record with its flowDirection (-1: none); see "Counted once" above. */
-  exportedFlow(rec: FlowRecord, flowDirection: number): void {
-    const v5 = rec.type === 'NETFLOW_V5';
+  /** An IPFIX / NetFlow record with its flowDirection (-1: none) and message; see "Counted once" above. */
+  exportedFlow(rec: FlowRecord, flowDirection: number, header: MessageHeader): void {
+    const numbers = this.local.exported(header);
+    const local = numbers !== NUMBERS_NOT_LOCAL;
+    this.origins[sourceIndex(rec) * 2 + (local ? 0 : 1)]++;
     const e = this.enricher;
-    e.enrich(rec, v5);
+    e.enrich(rec, numbers);
     let sides = SIDES_BOTH;
-    if (v5 || flowDirection === FLOW_INGRESS) sides = e.inAtPort ? SIDE_IN : SIDE_NONE;
-    else if (flowDirection === FLOW_EGRESS) sides = e.outAtPort ? SIDE_OUT : SIDE_NONE;
+    if (local) {
+      // NetFlow v5 (OpenFlow port numbers) and ingress records count for the sending port only.
+      if (numbers !== NUMBERS_IFINDEX || flowDirection === FLOW_INGRESS) sides = e.inAtPort ? SIDE_IN : SIDE_NONE;
+      else if (flowDirection === FLOW_EGRESS) sides = e.outAtPort ? SIDE_OUT : SIDE_NONE;
+    }
     this.aggregator.add(rec, sides);
     this.output?.flow(rec);
   }
@@ -78,6 +95,10 @@ export class FlowPipeline implements SflowSink, ExportedFlowSink, MetricCollecto
   }
 
   collect(sink: MetricSink): void {
+    for (let i = 0; i < SOURCES.length; i++) {
+      sink.add(METRICS.flowRecordsByOrigin, [SOURCES[i], 'local_ovs'], this.origins[i * 2]);
+      sink.add(METRICS.flowRecordsByOrigin, [SOURCES[i], 'other'], this.origins[i * 2 + 1]);
+    }
     this.aggregator.collect(sink);
     this.enricher.collect(sink);
     this.output?.collect(sink);

@@ -21,10 +21,11 @@ import type { FlowSink, MessageHeader, RecordInfo } from './types.js';
 
 /**
  * Where records go, called synchronously with the decoder's reused record. `flowDirection` is
- * the record's IPFIX flowDirection (element 61: 0 ingress, 1 egress) or -1 when it has none.
+ * the record's IPFIX flowDirection (element 61: 0 ingress, 1 egress) or -1 when it has none;
+ * `header` its message's (who sent it: address, version, observation domain, v5 engine).
  */
 export interface ExportedFlowSink {
-  exportedFlow(rec: FlowRecord, flowDirection: number): void;
+  exportedFlow(rec: FlowRecord, flowDirection: number, header: MessageHeader): void;
 }
 
 export interface NetflowListenerOptions {
@@ -59,11 +60,11 @@ class TrackingSink implements FlowSink {
     this.optionsRecords = 0;
   }
 
-  flow(rec: FlowRecord, info: RecordInfo): void {
+  flow(rec: FlowRecord, info: RecordInfo, header: MessageHeader): void {
     this.flows++;
     if (info.runningTotals !== 0) this.totals.toDeltas(this.ctx.exporterKey, rec, info);
     this.samplingRate = rec.sampling_rate;
-    this.next.exportedFlow(rec, info.flowDirection);
+    this.next.exportedFlow(rec, info.flowDirection, header);
   }
 
   options(): void {

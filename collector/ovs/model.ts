@@ -6,6 +6,7 @@
 import type { InterfaceCounters, InterfaceState } from '../../common/model.js';
 import type { Row } from '../ovsdb/datum.js';
 import { getInt, getIntMap, getSet, getString, getStringMap } from '../ovsdb/row.js';
+import { FLOW_EXPORT_MONITOR, flowExportsOf, type FlowExports } from './flow-exports.js';
 import type { TenancyResolver } from '../tenancy/resolver.js';
 
 /** The tables and columns of the Open_vSwitch database the collector monitors. */
@@ -21,6 +22,7 @@ export const VSWITCH_MONITOR = {
   },
   QoS: { columns: ['type', 'other_config', 'queues', 'external_ids'] },
   Queue: { columns: ['other_config', 'dscp', 'external_ids'] },
+  ...FLOW_EXPORT_MONITOR,
 } as const;
 
 /** What the model reads rows from (an OVSDB Replica). */
@@ -46,6 +48,7 @@ function upDown(value: string | null): boolean | null {
 
 export class VswitchModel {
   private cached: readonly InterfaceState[] | null = null;
+  private cachedExports: FlowExports | null = null;
 
   constructor(
     readonly view: TableView,
@@ -55,6 +58,7 @@ export class VswitchModel {
   /** Marks the derived state stale: call on every replica change and tenancy change. */
   invalidate(): void {
     this.cached = null;
+    this.cachedExports = null;
   }
 
   get ovsVersion(): string {
@@ -74,6 +78,12 @@ export class VswitchModel {
   interfaces(): readonly InterfaceState[] {
     this.cached ??= this.build();
     return this.cached;
+  }
+
+  /** The host's NetFlow / IPFIX / sFlow exports (a new object after each change, like interfaces()). */
+  flowExports(): FlowExports {
+    this.cachedExports ??= flowExportsOf(this.view);
+    return this.cachedExports;
   }
 
   private build(): InterfaceState[] {
