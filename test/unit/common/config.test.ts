@@ -40,6 +40,15 @@ describe('config files', () => {
     expect(config.ovsdb.tls?.ca_cert).toBe('/etc/ovs-telemetry/ca.pem');
     expect(config.tenancy.ovn_northbound?.endpoint).toBe('tcp:[::1]:6641');
     expect(config.metrics.per_interface).toBe(false);
+    expect(config.flows.local_exporters.exporters).toEqual([
+      { protocol: 'netflow_v5', address: '192.0.2.10', engine_type: 0, engine_id: 3, add_id_to_interface: true },
+      { protocol: 'ipfix', address: '2001:db8::10', observation_domain_id: 7 },
+      { protocol: 'sflow', address: '192.0.2.11' },
+    ]);
+  });
+
+  it('local exporters: learned from OVSDB by default, none listed', () => {
+    expect(loadConfig(undefined).flows.local_exporters).toEqual({ from_ovsdb: true, exporters: [] });
   });
 
   it('flags override the file and are validated the same way', () => {
