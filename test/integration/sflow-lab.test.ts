@@ -86,6 +86,10 @@ describe('sFlow from the lab into the collector', () => {
     expect(sum(after, 'ovs_sflow_agent_restarts_total', {})).toBe(0);
     expect(sum(after, 'ovs_telemetry_udp_receive_buffer_drops_total', { listener: 'sflow' })).toBe(0);
     expect(sum(after, 'ovs_flow_attributions_total', { method: 'unknown' })).toBe(0);
+    // The agent is sFlow.agent "lo": 127.0.0.1 is the local OVS (collector/flows/local-exporters.ts).
+    expect(grew('ovs_flow_records_by_origin_total', { source: 'sflow', origin: 'local_ovs' })).toBeGreaterThan(0);
+    expect(sum(after, 'ovs_flow_records_by_origin_total', { source: 'sflow', origin: 'other' })).toBe(0);
+    expect(sum(after, 'ovs_flow_attributions_total', { method: 'not_local' })).toBe(0);
   });
 
   it('sampled bytes per network and direction are within ±25% of what iperf3 moved', () => {
