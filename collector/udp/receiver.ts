@@ -4,13 +4,17 @@
  * datagrams once, hand every datagram to the protocol's handler with nothing able to throw
  * out of the socket callback, log at most once a minute per kind, and report the socket's
  * health (listener up, SO_RCVBUF granted, kernel drops and queue from /proc/net/udp).
+ * Datagrams come from the native batch socket (recvmmsg, batch-socket.ts) where it is built,
+ * else from node:dgram.
  */
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket } from 'node:dgram';
+import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { TelemetryError, describeError } from '../../common/errors.js';
 import { parseListenAddress } from '../../common/listen-address.js';
 import { SampledLog, type Logger } from '../../common/log.js';
 import { METRICS, type MetricSink } from '../../common/metrics.js';
+import { BatchSocket, loadBatchSocket, type UdpBatchAddon } from './batch-socket.js';
 import { UdpSocketStats } from './udp-stats.js';
 
 export interface BoundAddress {
@@ -38,12 +42,24 @@ export interface UdpReceiverOptions {
   /** One datagram (from the socket or deliver()); what it throws is passed to `failed`. */
   readonly datagram: (buf: Uint8Array, address: string, port: number) => void;
   readonly failed: (err: unknown, address: string) => void;
+  /** `dgram`: node:dgram even where the native batch socket is built (default: batch if built). */
+  readonly receive?: 'batch' | 'dgram';
+}
+
+/** How the listener's datagrams arrive (logged when it binds). */
+export type ReceivePath = 'recvmmsg' | 'node:dgram';
+
+interface OpenSocket {
+  readonly address: BoundAddress;
+  readonly receiveBufferBytes: number;
+  readonly path: ReceivePath;
+  close(): Promise<void>;
 }
 
 export class UdpReceiver {
   /** Sampled warnings, shared with the protocol listener (one line a minute per key). */
   readonly warn: SampledLog;
-  private socket: Socket | null = null;
+  private socket: OpenSocket | null = null;
   private bound: BoundAddress | null = null;
   private socketStats: UdpSocketStats | null = null;
   private receiveBuffer = 0;
@@ -69,7 +85,48 @@ export class UdpReceiver {
   /** Binds the socket; rejects with TelemetryError('CONNECTION_FAILED') when it cannot. */
   async start(): Promise<BoundAddress> {
     const { protocol, listenAddress } = this.opts;
-    const { host, port, type } = parseUdpListenAddress(listenAddress);
+    const native = this.opts.receive === 'dgram' ? undefined : loadBatchSocket();
+    if (native !== undefined && 'reason' in native) {
+      this.opts.logger.warn({ reason: native.reason }, `${protocol} listener: native batch receive unavailable, using node:dgram`);
+    }
+    const open = await (native !== undefined && 'addon' in native ? this.openBatch(native.addon) : this.openDgram()).catch((err: unknown) => {
+      throw new TelemetryError('CONNECTION_FAILED', `${protocol} listener cannot bind ${listenAddress}: ${describeError(err)}`, { cause: err });
+    });
+    this.socket = open;
+    this.bound = open.address;
+    this.socketStats = new UdpSocketStats(open.address.port);
+    this.receiveBuffer = open.receiveBufferBytes;
+    this.opts.logger.info(
+      { address: listenAddress, port: open.address.port, receiveBufferBytes: this.receiveBuffer, receive: open.path },
+      `${protocol} listener bound`,
+    );
+    return this.bound;
+  }
+
+  private async openBatch(addon: UdpBatchAddon): Promise<OpenSocket> {
+    const { host, port, type } = parseUdpListenAddress(this.opts.listenAddress);
+    const numeric = isIP(host) !== 0 ? host : (await lookup(host, { family: type === 'udp6' ? 6 : 4 })).address;
+    const socket = new BatchSocket(
+      addon,
+      numeric,
+      port,
+      this.opts.receiveBufferBytes,
+      (buf, address, fromPort) => this.deliver(buf, address, fromPort),
+      () => this.startBatch(),
+      this.endBatch,
+      (errno) => this.warn.warn('socket', { errno }, `${this.opts.protocol} socket error`),
+    );
+    return {
+      address: { address: numeric, port: socket.port, family: isIP(numeric) === 6 ? 'IPv6' : 'IPv4' },
+      receiveBufferBytes: socket.receiveBufferBytes,
+      path: 'recvmmsg',
+      close: () => socket.close(),
+    };
+  }
+
+  private async openDgram(): Promise<OpenSocket> {
+    const { protocol } = this.opts;
+    const { host, port, type } = parseUdpListenAddress(this.opts.listenAddress);
     const socket = createSocket({ type, recvBufferSize: this.opts.receiveBufferBytes });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
@@ -79,28 +136,30 @@ export class UdpReceiver {
       });
     }).catch((err: unknown) => {
       socket.close();
-      throw new TelemetryError('CONNECTION_FAILED', `${protocol} listener cannot bind ${listenAddress}: ${describeError(err)}`, { cause: err });
+      throw err;
     });
     socket.on('error', (err) => this.warn.warn('socket', { err: err.message }, `${protocol} socket error`));
     socket.on('message', (msg, rinfo) => this.deliver(msg, rinfo.address, rinfo.port));
     const info = socket.address();
-    this.socket = socket;
-    this.bound = { address: info.address, port: info.port, family: info.family === 'IPv6' ? 'IPv6' : 'IPv4' };
-    this.socketStats = new UdpSocketStats(info.port);
+    let receiveBufferBytes = 0;
     try {
-      this.receiveBuffer = socket.getRecvBufferSize();
+      receiveBufferBytes = socket.getRecvBufferSize();
     } catch {
-      this.receiveBuffer = 0;
+      receiveBufferBytes = 0;
     }
-    this.opts.logger.info({ address: listenAddress, port: info.port, receiveBufferBytes: this.receiveBuffer }, `${protocol} listener bound`);
-    return this.bound;
+    return {
+      address: { address: info.address, port: info.port, family: info.family === 'IPv6' ? 'IPv6' : 'IPv4' },
+      receiveBufferBytes,
+      path: 'node:dgram',
+      close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+    };
   }
 
   async stop(): Promise<void> {
     const socket = this.socket;
     this.socket = null;
     if (socket === null) return;
-    await new Promise<void>((resolve) => socket.close(() => resolve()));
+    await socket.close();
   }
 
   /** Hands one datagram to the protocol's handler; what it throws goes to `failed`, never further. */
@@ -110,6 +169,12 @@ export class UdpReceiver {
     } catch (err) {
       this.opts.failed(err, address);
     }
+  }
+
+  /** The native socket's batches: its datagrams share one receive time. */
+  private startBatch(): void {
+    this.batchNs = BigInt(Date.now()) * 1_000_000n;
+    this.batchTimed = true;
   }
 
   /**
