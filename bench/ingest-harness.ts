@@ -9,8 +9,9 @@
  * receiver that only catches up seconds later was not keeping up.
  *
  * Receivers, all searched in turn in the same run: ovs-telemetry's listener with its whole
- * pipeline, a bare Node receive loop that only counts (the ceiling of any Node receiver),
- * and pmacct's daemon (memory plugin) in two configurations. All get the same receive buffer
+ * pipeline, a bare node:dgram receive loop that only counts (the issue's "ceiling for our
+ * runtime"), pmacct's daemon (memory plugin) in two configurations, and a bare loop on the
+ * native batch socket the listeners receive with (the ceiling of that path). All get the same receive buffer
  * and run with the collector's V8 flags where they are Node. The machine has 2 cores: the
  * sender takes one, the receiver (pmacct: core and plugin processes) the other.
  *
@@ -482,22 +483,27 @@ export async function compareIngest(c: IngestComparison): Promise<IngestResult> 
       peer.calibrate(await perPass(sender, peer));
       peers.push(peer);
     }
-    const receivers = [listener, bare, ...peers];
+    const bareBatch = await nodeReceiver('bare-batch', 'bare recvmmsg loop');
+    stops.push(bareBatch.stop);
+    const receivers = [listener, bare, ...peers, bareBatch];
     const results = await searchAll(sender, receivers);
     const { best: cpu, senderMax } = await perCpuSecondAll(sender, receivers);
-    const [ours, floor, debian, buffered] = results;
+    const [ours, floor, debian, buffered, batchFloor] = results;
     const ratio = (a: number, b: number) => (b > 0 ? Number((a / b).toFixed(2)) : 0);
     const figures: Record<string, number | string> = { receive_buffer_bytes: `${rb} (every receiver)` };
     results.forEach((r, i) => {
       const key = r.name.replace(/\W+/g, '_').replace(/_$/, '').toLowerCase(); // "sfacctd (debian)" → sfacctd_debian
       figures[`${key}_lossless_datagrams_per_s`] = rateText(r);
       figures[`${key}_datagrams_per_cpu_second`] = cpu[i];
-      if (i >= 2) figures[`${key}_queue_overflow_log_lines`] = peers[i - 2].overflowWarnings();
+      const peer = peers[i - 2] as PmacctReceiver | undefined;
+      if (peer !== undefined) figures[`${key}_queue_overflow_log_lines`] = peer.overflowWarnings();
     });
     figures[`ratio_vs_${c.daemon}_debian`] = ratio(ours.rate, debian.rate);
     figures[`ratio_vs_${c.daemon}_buffered`] = ratio(ours.rate, buffered.rate);
     figures.ratio_vs_bare_node_loop = ratio(ours.rate, floor.rate);
     figures.ratio_per_cpu_second_vs_bare_node_loop = ratio(cpu[0], cpu[1]);
+    figures.ratio_vs_bare_recvmmsg_loop = ratio(ours.rate, batchFloor.rate);
+    figures.ratio_per_cpu_second_vs_bare_recvmmsg_loop = ratio(cpu[0], cpu[4]);
     figures[`ratio_per_cpu_second_vs_${c.daemon}_debian_buffered`] = `${ratio(cpu[0], cpu[2])} / ${ratio(cpu[0], cpu[3])}`;
     figures.sender_ceiling_datagrams_per_s = senderMax;
     return {

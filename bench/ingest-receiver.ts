@@ -4,7 +4,9 @@
  * - `sflow`: ovs-telemetry's SflowListener with the whole pipeline the collector runs
  *   (enrichment against the ovs-lab OVSDB state, aggregation with top talkers);
  * - `ipfix`: its NetflowListener (template cache defaults) with the same pipeline;
- * - `bare`: a Node UDP socket whose handler only counts (the ceiling of any Node receiver).
+ * - `bare`: a node:dgram socket whose handler only counts (the ceiling of a node:dgram receiver);
+ * - `bare-batch`: the native batch socket the listeners use (recvmmsg), only counting: the
+ *   ceiling of our own receive path.
  * Each binds 127.0.0.1:0 with that receive buffer, sends { port } when bound, and answers
  * any message with its ReceiverStats.
  */
@@ -12,6 +14,7 @@ import { createSocket } from 'node:dgram';
 import { silentLogger } from '../common/log.js';
 import { METRICS } from '../common/metrics.js';
 import { NetflowListener } from '../collector/ipfix/listener.js';
+import { BatchSocket, loadBatchSocket } from '../collector/udp/batch-socket.js';
 import { SflowListener } from '../collector/sflow/listener.js';
 import { labPipeline } from './ovs-lab.js';
 
@@ -60,7 +63,16 @@ async function bare(): Promise<Receiver> {
   return { port: socket.address().port, stats: () => ({ decoded: received, lost: 0 }) };
 }
 
-const MODES: Record<string, () => Promise<Receiver>> = { sflow, ipfix, bare };
+async function bareBatch(): Promise<Receiver> {
+  const loaded = loadBatchSocket();
+  if ('reason' in loaded) throw new Error(loaded.reason);
+  let received = 0;
+  const nothing = () => undefined;
+  const socket = new BatchSocket(loaded.addon, '127.0.0.1', 0, receiveBufferBytes, () => void received++, nothing, nothing, nothing);
+  return { port: socket.port, stats: () => ({ decoded: received, lost: 0 }) };
+}
+
+const MODES: Record<string, () => Promise<Receiver>> = { sflow, ipfix, bare, 'bare-batch': bareBatch };
 
 const mode = MODES[process.argv[2]];
 if (mode === undefined) throw new Error(`unknown receiver mode ${process.argv[2]}`);

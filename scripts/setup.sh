@@ -34,3 +34,11 @@ if [ ! -d node_modules ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   npm ci --no-audit --no-fund >/dev/null 2>&1 || npm ci --no-audit --no-fund
   echo "$want" > "$stamp"
 fi
+
+# The native batch receive addon (npm ci builds it through the package's install script; this
+# catches a checkout whose sources changed since, or a node_modules installed before it existed).
+addon=native/build/Release/udp_batch.node
+if [ ! -f "$addon" ] || [ native/udp_batch.c -nt "$addon" ] || [ native/binding.gyp -nt "$addon" ]; then
+  echo "setup: building native/udp_batch.c"
+  bash scripts/build-native.sh
+fi
