@@ -65,7 +65,11 @@ function flowPipeline(
   const out = config.flows.output;
   const output = out ? FlowRecordWriter.open(out.path, out.max_buffer_bytes, out.include_counters) : undefined;
   const local = config.flows.local_exporters;
-  const localExporters = new LocalExporters({ ovsdb: local.from_ovsdb ? () => vswitch.model.flowExports() : undefined, exporters: local.exporters });
+  const localExporters = new LocalExporters({
+    ovsdb: local.from_ovsdb ? () => vswitch.model.flowExports() : undefined,
+    exporters: local.exporters,
+    logger: vswitch.opts.logger,
+  });
   return { pipeline: new FlowPipeline({ enricher, aggregator, output, localExporters }), aggregator, enricher, output };
 }
 

@@ -24,6 +24,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { ExporterMatch } from '../../common/config-local-exporters.js';
+import type { Logger } from '../../common/log.js';
 import type { MessageHeader } from '../ipfix/types.js';
 import { VERSION_IPFIX, VERSION_NETFLOW_V5, VERSION_NETFLOW_V9 } from '../ipfix/types.js';
 import type { FlowExports } from '../ovs/flow-exports.js';
@@ -115,7 +116,11 @@ export interface LocalExportersOptions {
   readonly exporters: readonly ExporterMatch[];
   /** The host's addresses and datapath (default osHostFacts), read again when OVSDB changes. */
   readonly host?: () => HostFacts;
+  /** Says, at most once a minute, that an exporter is not taken for the local OVS. */
+  readonly logger?: Logger;
 }
+
+const NOT_LOCAL_LOG_INTERVAL_MS = 60_000;
 
 export class LocalExporters {
   private builtFrom: FlowExports | null = null;
@@ -125,6 +130,7 @@ export class LocalExporters {
   private lastAddress = '';
   private lastId = -1;
   private lastNumbers = NUMBERS_NOT_LOCAL;
+  private lastLoggedMs = -Infinity;
 
   constructor(private readonly opts: LocalExportersOptions) {}
 
@@ -139,6 +145,7 @@ export class LocalExporters {
     this.remember(KIND_SFLOW, agent, -1);
     const matched = this.configured('sflow', agent, -1, -1);
     this.lastNumbers = matched !== NUMBERS_NOT_LOCAL ? matched : this.ovsdb?.sflowAgents.has(agent) ? NUMBERS_IFINDEX : NUMBERS_NOT_LOCAL;
+    if (this.lastNumbers === NUMBERS_NOT_LOCAL) this.tell('sflow', agent, null);
     return this.lastNumbers;
   }
 
@@ -158,8 +165,19 @@ export class LocalExporters {
       if (v5) numbers = o.v5Engines.get(id) ?? NUMBERS_NOT_LOCAL;
       else if (protocol === 'ipfix' && o.ipfixDomains.has(id)) numbers = NUMBERS_IFINDEX;
     }
+    if (numbers === NUMBERS_NOT_LOCAL) this.tell(protocol ?? `version ${h.version}`, address, v5 ? { engine_type: h.engineType, engine_id: h.engineId } : { observation_domain_id: id });
     this.lastNumbers = numbers;
     return numbers;
+  }
+
+  private tell(protocol: string, exporter: string, ids: object | null): void {
+    const now = Date.now();
+    if (this.opts.logger === undefined || now - this.lastLoggedMs < NOT_LOCAL_LOG_INTERVAL_MS) return;
+    this.lastLoggedMs = now;
+    this.opts.logger.info(
+      { protocol, exporter, ...ids },
+      'flow exporter is not this host\'s Open vSwitch (OVSDB rows, flows.local_exporters): its records are attributed by VNI, VLAN or MAC only (logged once a minute)',
+    );
   }
 
   /** Whether the OVSDB-derived identities are current (rebuilt when the exports changed). */

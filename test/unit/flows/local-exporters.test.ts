@@ -5,6 +5,7 @@
  * A record of another exporter whose interface number equals a local port's ofport / ifindex
  * is not attributed to that port; the same record from the local OVS is.
  */
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../common/log.js';
 import type { MetricSink, MetricSpec } from '../../../common/metrics.js';
@@ -57,12 +58,12 @@ interface Setup {
   readonly sflow: SflowListener;
 }
 
-function setup(exports: FlowExports | (() => FlowExports) | null, exporters: ExporterMatch[] = []): Setup {
+function setup(exports: FlowExports | (() => FlowExports) | null, exporters: ExporterMatch[] = [], logger = silentLogger): Setup {
   const records: FlowRecord[] = [];
   const enricher = new FlowEnricher({ interfaces: () => INTERFACES, maxPortNames: 16 });
   const aggregator = new FlowAggregator({ maxNetworks: 16, topTalkers: 0, windowSeconds: 0 });
   const learn = exports === null ? undefined : typeof exports === 'function' ? exports : () => exports;
-  const pipeline = new FlowPipeline({ enricher, aggregator, localExporters: new LocalExporters({ ovsdb: learn, exporters, host: () => HOST }) });
+  const pipeline = new FlowPipeline({ enricher, aggregator, localExporters: new LocalExporters({ ovsdb: learn, exporters, host: () => HOST, logger }) });
   const keep = (rec: FlowRecord) => void records.push(Object.assign(new FlowRecord(), rec));
   // The pipeline, then a copy of each record as it left enrichment.
   const sink = {
@@ -115,6 +116,14 @@ describe('NetFlow v5: the engine ids of the NetFlow row', () => {
     expect(m.get('ovs_flow_records_by_origin_total{netflow,other}')).toBe(1);
     expect(m.get('ovs_flow_attributions_total{in,not_local}')).toBe(1);
     expect(m.get('ovs_flow_attributions_total{in,ofport}')).toBe(0);
+  });
+
+  it('says so in the log, once a minute', () => {
+    const lines: { protocol: string; exporter: string; engine_type: number; engine_id: number }[] = [];
+    const s = setup(ovsdb({ netflow: row }), [], pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) }));
+    s.netflow.handle(v5Packet({ engineType: 0, engineId: 0 }, [V5]), '127.0.0.1', 1);
+    s.netflow.handle(v5Packet({ engineType: 0, engineId: 1 }, [V5]), '127.0.0.1', 1);
+    expect(lines).toMatchObject([{ protocol: 'netflow_v5', exporter: '127.0.0.1', engine_type: 0, engine_id: 0 }]);
   });
 
   it('from another hypervisor\'s OVS with the same engine ids: not a source address of this host', () => {
