@@ -1,7 +1,8 @@
 /**
  * The flow pipeline behind the flow listeners: enrich (tenancy) → aggregate (metrics) →
  * output (JSON lines), called synchronously per record with the decoders' reused objects.
- * sFlow counter samples teach the enricher port names and go to the output when it wants them.
+ * sFlow counter samples of the local OVS teach the enricher port names; all go to the output
+ * when it wants them.
  *
  * Counted once. Each IPFIX / NetFlow record is a delta: Open vSwitch removes a flow from its
  * IPFIX cache when it exports it on active timeout (ofproto-dpif-ipfix.c
@@ -25,8 +26,7 @@
  * IPFIX/v9 options sampling intervals, where stated, are applied.
  */
 import type { CounterRecord } from '../../common/counters.js';
-import type { MetricCollector, MetricSink } from '../../common/metrics.js';
-import { METRICS } from '../../common/metrics.js';
+import { METRICS, type MetricCollector, type MetricSink } from '../../common/metrics.js';
 import type { FlowRecord } from '../../common/model.js';
 import type { ExportedFlowSink } from '../ipfix/listener.js';
 import type { MessageHeader } from '../ipfix/types.js';
@@ -90,7 +90,8 @@ export class FlowPipeline implements SflowSink, ExportedFlowSink, MetricCollecto
   }
 
   counters(rec: CounterRecord): void {
-    this.enricher.learn(rec);
+    // Port names are matched to local ports: only the local OVS's say which.
+    if (this.local.sflow(rec.sampler_address) !== NUMBERS_NOT_LOCAL) this.enricher.learn(rec);
     this.output?.counters(rec);
   }
 

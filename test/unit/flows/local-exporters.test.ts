@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../common/log.js';
 import type { MetricSink, MetricSpec } from '../../../common/metrics.js';
+import type { CounterRecord } from '../../../common/counters.js';
 import { FlowRecord } from '../../../common/model.js';
 import type { ExporterMatch } from '../../../common/config-local-exporters.js';
 import { FlowAggregator } from '../../../collector/flows/aggregate.js';
@@ -20,7 +21,7 @@ import type { MessageHeader } from '../../../collector/ipfix/types.js';
 import { flowExportsOf, type FlowExports } from '../../../collector/ovs/flow-exports.js';
 import type { Row } from '../../../collector/ovsdb/datum.js';
 import { SflowListener } from '../../../collector/sflow/listener.js';
-import { concat, datagram, ethernet, flowSample, ipv4, ipv4Packet, rawHeader, udpPacket } from '../../helpers/sflow-encoder.js';
+import { concat, counterSample, datagram, ethernet, flowSample, genericCounters, ipv4, ipv4Packet, opaque, rawHeader, tagged, udpPacket } from '../../helpers/sflow-encoder.js';
 import { dataSet, ipfixMessage, templateRecord, templateSet, uint, v5Packet, type V5Record } from '../ipfix/encoder.js';
 import { iface, NET_A, NET_B, PROJECT_A, PROJECT_B } from './fixtures.js';
 
@@ -53,6 +54,7 @@ function ovsdb(o: { datapathType?: string; netflow?: Row; ipfix?: Row; sflow?: R
 
 interface Setup {
   readonly records: FlowRecord[];
+  readonly enricher: FlowEnricher;
   readonly pipeline: FlowPipeline;
   readonly netflow: NetflowListener;
   readonly sflow: SflowListener;
@@ -69,11 +71,11 @@ function setup(exports: FlowExports | (() => FlowExports) | null, exporters: Exp
   const sink = {
     exportedFlow: (rec: FlowRecord, direction: number, h: MessageHeader) => (pipeline.exportedFlow(rec, direction, h), keep(rec)),
     flow: (rec: FlowRecord) => (pipeline.flow(rec), keep(rec)),
-    counters: () => undefined,
+    counters: (rec: CounterRecord) => pipeline.counters(rec),
   };
   const netflow = new NetflowListener({ label: 'netflow', listenAddress: '127.0.0.1:0', receiveBufferBytes: 1 << 20, maxExporters: 16, sink, logger: silentLogger });
   const sflow = new SflowListener({ listenAddress: '127.0.0.1:0', receiveBufferBytes: 1 << 20, maxAgents: 16, maxSources: 64, sink, logger: silentLogger });
-  return { records, pipeline, netflow, sflow };
+  return { records, enricher, pipeline, netflow, sflow };
 }
 
 function metrics(c: { collect(sink: MetricSink): void }): Map<string, number> {
@@ -189,6 +191,15 @@ describe('sFlow: the agent of the sFlow row', () => {
     expect(m.get('ovs_flow_attributions_total{in,mac}')).toBe(1);
     expect(m.get('ovs_flow_attributions_total{out,not_local}')).toBe(1);
     expect(m.get('ovs_flow_records_by_origin_total{sflow,other}')).toBe(1);
+  });
+
+  it('port names are learned from the local agent\'s counter samples only', () => {
+    const s = setup(ovsdb({ sflow: { agent: 'lo' } }));
+    const counters = (agent: string) => datagram({ agent, samples: [counterSample({ sourceIndex: 40, records: [genericCounters({ ifIndex: 40 }), tagged(1005, opaque(new TextEncoder().encode('tap-c')))] })] });
+    s.sflow.handle(counters(OTHER_HOST), OTHER_HOST);
+    expect(s.enricher.learnedPortNames).toBe(0);
+    s.sflow.handle(counters('127.0.0.1'), '127.0.0.1');
+    expect(s.enricher.learnedPortNames).toBe(1);
   });
 
   it('an agent address as such; unset, any address of this host', () => {
