@@ -2,10 +2,12 @@
  * `decode --ovsdb ENDPOINT`: a record stage that attributes decoded records to Neutron ports,
  * networks and projects. It connects an OVSDB client once, waits for the Open_vSwitch monitor's
  * initial state, and enriches every record from that state (the same FlowEnricher as `collect`).
+ * The option says the capture came from that OVS, so its numbers are taken as that host's:
+ * ifindexes, and OpenFlow port numbers in NetFlow v5 (what OVS puts in its input/output fields).
  */
 import { describeError, TelemetryError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import { FlowEnricher } from '../collector/flows/enrich.js';
+import { FlowEnricher, NUMBERS_IFINDEX, NUMBERS_OFPORT } from '../collector/flows/enrich.js';
 import { VSWITCH_MONITOR, VswitchModel } from '../collector/ovs/model.js';
 import { OvsdbClient } from '../collector/ovsdb/client.js';
 import type { TenancyMapping } from '../collector/tenancy/mapping-file.js';
@@ -51,7 +53,7 @@ export async function openTenancyStage(opts: TenancyStageOptions): Promise<Tenan
   const enricher = new FlowEnricher({ interfaces: () => interfaces, networks: () => opts.mapping.networks.values(), maxPortNames: 65_536 });
   const stage: RecordStage = (next) => ({
     flow(rec) {
-      enricher.enrich(rec);
+      enricher.enrich(rec, rec.type === 'NETFLOW_V5' ? NUMBERS_OFPORT : NUMBERS_IFINDEX);
       next.flow(rec);
     },
     counters(rec) {

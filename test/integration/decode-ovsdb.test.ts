@@ -15,6 +15,7 @@ import { loadMappingFile } from '../../collector/tenancy/mapping-file.js';
 import { cli } from '../helpers/cli.js';
 import { startOvsdbServer, type OvsdbServer } from '../helpers/ovsdb-server.js';
 import { datagram, ethernet, flowSample, ipv4Packet, pcapFile, rawHeader, tagged, tcpPacket, u32, udpFrame } from '../helpers/sflow-encoder.js';
+import { v5Packet } from '../unit/ipfix/encoder.js';
 
 const VM1_MAC = 'fa:16:3e:00:00:01';
 const REMOTE_MAC = 'fa:16:3e:00:00:99';
@@ -29,10 +30,23 @@ const capture = pcapFile([
   { data: udpFrame(datagram({ agent: '127.0.0.1', subAgent: 1, samples: [flowSample({ sourceType: 2, sourceIndex: 1000, rate: 8, input: 0, output: 0x80000001, records: [rawHeader(packet(REMOTE_MAC, VM1_MAC)), tagged(1030, u32(1001))] })] })) },
 ]);
 
+/** OVS's NetFlow v5: the VM's traffic with its OpenFlow port (3) as input, not its ifindex (7). */
+const netflowCapture = pcapFile([
+  {
+    data: udpFrame(
+      v5Packet({ engineType: 47, engineId: 209 }, [
+        { src: new Uint8Array([10, 0, 0, 11]), dst: new Uint8Array([10, 0, 0, 14]), input: 3, output: 0xffff, packets: 10, bytes: 8400, first: 0, last: 0, srcPort: 0, dstPort: 0, tcpFlags: 0, proto: 1, tos: 0 },
+      ]),
+      2055,
+    ),
+  },
+]);
+
 describe('decode --ovsdb', () => {
   let db: OvsdbServer;
   let dir: string;
   let pcap: string;
+  let netflowPcap: string;
   let mappingFile: string;
 
   beforeAll(async () => {
@@ -40,12 +54,14 @@ describe('decode --ovsdb', () => {
     dir = mkdtempSync(join(tmpdir(), 'otl-decode-ovsdb-'));
     pcap = join(dir, 'sflow.pcap');
     writeFileSync(pcap, capture);
+    netflowPcap = join(dir, 'netflow.pcap');
+    writeFileSync(netflowPcap, netflowCapture);
     mappingFile = join(dir, 'tenancy.yml');
     writeFileSync(mappingFile, 'networks:\n  - id: net-a\n    project_id: project-a\n    segmentation_id: 1001\n');
     await db.vsctl('add-br', 'br-int');
     await db.vsctl(
       'add-port', 'br-int', 'tap1', '--',
-      'set', 'Interface', 'tap1', 'ifindex=7', 'external_ids:iface-id=port-1', `external_ids:attached-mac=${VM1_MAC}`, '--',
+      'set', 'Interface', 'tap1', 'ifindex=7', 'ofport=3', 'external_ids:iface-id=port-1', `external_ids:attached-mac=${VM1_MAC}`, '--',
       'set', 'Port', 'tap1', 'tag=1', 'other_config:net_uuid=net-a', 'other_config:network_type=vxlan', 'other_config:segmentation_id=1001',
     );
   }, 60_000);
@@ -75,6 +91,12 @@ describe('decode --ovsdb', () => {
       ['port-1', 'net-a', 'project-a', '', 'net-a', 'project-a', 'net-a', 'project-a'],
       ['', 'net-a', 'project-a', 'port-1', 'net-a', 'project-a', 'net-a', 'project-a'],
     ]);
+  });
+
+  it("NetFlow v5 input is the OpenFlow port OVS numbers it by (ofport 3 is tap1, whose ifindex is 7)", async () => {
+    const res = await cli(['decode', netflowPcap, '--ovsdb', db.unixEndpoint, '--tenancy-file', mappingFile]);
+    expect(res.code).toBe(0);
+    expect(res.stdout.trimEnd().split('\n').map(tenancyOf)).toEqual([['port-1', 'net-a', 'project-a', '', 'net-a', 'project-a', 'net-a', 'project-a']]);
   });
 
   it('through the CLI: --ovsdb and --tenancy-file', async () => {
