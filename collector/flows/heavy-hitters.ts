@@ -21,7 +21,6 @@ export class SpaceSaving {
   private readonly counts: Float64Array;
   private readonly errors: Float64Array;
   private readonly slot = new Map<string, number>();
-  private totalWeight = 0;
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
@@ -29,8 +28,16 @@ export class SpaceSaving {
     this.errors = new Float64Array(capacity);
   }
 
+  /**
+   * Weight added since the last clear: every add() adds its weight to exactly one counter (a
+   * newcomer's counter starts at the minimum it replaces), so the counters sum to it. Summed
+   * here rather than kept in a field: a running total soon leaves the small-integer range, and
+   * V8 then changes the field's representation under the hot path's optimized code (a deopt).
+   */
   get total(): number {
-    return this.totalWeight;
+    let sum = 0;
+    for (let i = 0; i < this.keys.length; i++) sum += this.counts[i];
+    return sum;
   }
 
   get size(): number {
@@ -39,7 +46,6 @@ export class SpaceSaving {
 
   add(key: string, weight: number): void {
     if (!(weight > 0)) return;
-    this.totalWeight += weight;
     const at = this.slot.get(key);
     if (at !== undefined) {
       this.counts[at] += weight;
@@ -75,7 +81,6 @@ export class SpaceSaving {
   clear(): void {
     this.keys.length = 0;
     this.slot.clear();
-    this.totalWeight = 0;
   }
 
   private swap(a: number, b: number): void {

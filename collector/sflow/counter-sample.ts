@@ -14,7 +14,7 @@ import {
   type SflowContext,
   type SflowSink,
 } from './types.js';
-import { u32, u64 } from './xdr.js';
+import { i32, u32 } from './xdr.js';
 
 const GENERIC_INTERFACE = 1;
 const ETHERNET_INTERFACE = 2;
@@ -100,11 +100,7 @@ function need(length: number, want: number, pos: number, what: string): void {
   if (length < want) throw new SflowDecodeError('bad_record', pos, `${what} record of ${length} bytes, needs ${want}`);
 }
 
-/**
- * One counter record of `length` bytes at `pos`; false when its format is not one we decode.
- * One function per format: each stays small enough for V8 to inline all of its field reads
- * (a read left as a call returns values above 2^31 as heap numbers, allocated per field).
- */
+/** One counter record of `length` bytes at `pos`; false when its format is not one we decode. */
 function decodeCounterRecord(buf: Uint8Array, pos: number, length: number, tag: number, rec: CounterRecord): boolean {
   switch (tag) {
     case GENERIC_INTERFACE:
@@ -148,90 +144,113 @@ function decodeCounterRecord(buf: Uint8Array, pos: number, length: number, tag: 
   }
 }
 
+/**
+ * The words of the counter record being decoded (the longest, generic interface, has 22). The
+ * record functions read their fields from here, not through u32 calls: V8 inlined those calls
+ * into the counter path in some processes and not in others, and a call left as a call returns
+ * each value of 2^31 or more (OVS sends 0xffffffff for every counter it does not know) as a newly
+ * allocated heap number, ~1 KB per datagram (BENCHMARKS.md, sflow-ingest: the slow state). An
+ * element of a typed array is read unboxed, and i32's result is a small integer, boxed by no call.
+ */
+const words = new Uint32Array(GENERIC_LENGTH / 4);
+/** An XDR unsigned hyper is high word × 2^32 + low word (a number: exact below 2^53, see CounterRecord). */
+const HIGH = 2 ** 32;
+
+/** The `count` big-endian words at `pos`, in `words`. */
+function loadWords(buf: Uint8Array, pos: number, count: number): Uint32Array {
+  for (let i = 0; i < count; i++) words[i] = i32(buf, pos + 4 * i);
+  return words;
+}
+
 /** The generic interface counters (format 1). */
 function genericInterface(buf: Uint8Array, pos: number, rec: CounterRecord): void {
+  const w = loadWords(buf, pos, GENERIC_LENGTH / 4);
   rec.has_generic = true;
-  rec.if_index = u32(buf, pos);
-  rec.if_type = u32(buf, pos + 4);
-  rec.if_speed = u64(buf, pos + 8);
-  rec.if_direction = u32(buf, pos + 16);
-  const status = u32(buf, pos + 20);
+  rec.if_index = w[0];
+  rec.if_type = w[1];
+  rec.if_speed = w[2] * HIGH + w[3];
+  rec.if_direction = w[4];
+  const status = w[5];
   rec.if_admin_up = (status & 1) !== 0;
   rec.if_oper_up = (status & 2) !== 0;
-  rec.if_in_octets = u64(buf, pos + 24);
-  rec.if_in_ucast_pkts = u32(buf, pos + 32);
-  rec.if_in_multicast_pkts = u32(buf, pos + 36);
-  rec.if_in_broadcast_pkts = u32(buf, pos + 40);
-  rec.if_in_discards = u32(buf, pos + 44);
-  rec.if_in_errors = u32(buf, pos + 48);
-  rec.if_in_unknown_protos = u32(buf, pos + 52);
-  rec.if_out_octets = u64(buf, pos + 56);
-  rec.if_out_ucast_pkts = u32(buf, pos + 64);
-  rec.if_out_multicast_pkts = u32(buf, pos + 68);
-  rec.if_out_broadcast_pkts = u32(buf, pos + 72);
-  rec.if_out_discards = u32(buf, pos + 76);
-  rec.if_out_errors = u32(buf, pos + 80);
-  rec.if_promiscuous_mode = u32(buf, pos + 84);
+  rec.if_in_octets = w[6] * HIGH + w[7];
+  rec.if_in_ucast_pkts = w[8];
+  rec.if_in_multicast_pkts = w[9];
+  rec.if_in_broadcast_pkts = w[10];
+  rec.if_in_discards = w[11];
+  rec.if_in_errors = w[12];
+  rec.if_in_unknown_protos = w[13];
+  rec.if_out_octets = w[14] * HIGH + w[15];
+  rec.if_out_ucast_pkts = w[16];
+  rec.if_out_multicast_pkts = w[17];
+  rec.if_out_broadcast_pkts = w[18];
+  rec.if_out_discards = w[19];
+  rec.if_out_errors = w[20];
+  rec.if_promiscuous_mode = w[21];
 }
 
 /** The Ethernet interface counters (format 2). */
 function ethernetInterface(buf: Uint8Array, pos: number, rec: CounterRecord): void {
+  const w = loadWords(buf, pos, ETHERNET_LENGTH / 4);
   rec.has_ethernet = true;
-  rec.dot3_stats_alignment_errors = u32(buf, pos);
-  rec.dot3_stats_fcs_errors = u32(buf, pos + 4);
-  rec.dot3_stats_single_collision_frames = u32(buf, pos + 8);
-  rec.dot3_stats_multiple_collision_frames = u32(buf, pos + 12);
-  rec.dot3_stats_sqe_test_errors = u32(buf, pos + 16);
-  rec.dot3_stats_deferred_transmissions = u32(buf, pos + 20);
-  rec.dot3_stats_late_collisions = u32(buf, pos + 24);
-  rec.dot3_stats_excessive_collisions = u32(buf, pos + 28);
-  rec.dot3_stats_internal_mac_transmit_errors = u32(buf, pos + 32);
-  rec.dot3_stats_carrier_sense_errors = u32(buf, pos + 36);
-  rec.dot3_stats_frame_too_longs = u32(buf, pos + 40);
-  rec.dot3_stats_internal_mac_receive_errors = u32(buf, pos + 44);
-  rec.dot3_stats_symbol_errors = u32(buf, pos + 48);
+  rec.dot3_stats_alignment_errors = w[0];
+  rec.dot3_stats_fcs_errors = w[1];
+  rec.dot3_stats_single_collision_frames = w[2];
+  rec.dot3_stats_multiple_collision_frames = w[3];
+  rec.dot3_stats_sqe_test_errors = w[4];
+  rec.dot3_stats_deferred_transmissions = w[5];
+  rec.dot3_stats_late_collisions = w[6];
+  rec.dot3_stats_excessive_collisions = w[7];
+  rec.dot3_stats_internal_mac_transmit_errors = w[8];
+  rec.dot3_stats_carrier_sense_errors = w[9];
+  rec.dot3_stats_frame_too_longs = w[10];
+  rec.dot3_stats_internal_mac_receive_errors = w[11];
+  rec.dot3_stats_symbol_errors = w[12];
 }
 
 /** The VLAN counters (format 5). */
 function vlan(buf: Uint8Array, pos: number, rec: CounterRecord): void {
+  const w = loadWords(buf, pos, VLAN_LENGTH / 4);
   rec.has_vlan = true;
-  rec.vlan_id = u32(buf, pos);
-  rec.vlan_octets = u64(buf, pos + 4);
-  rec.vlan_ucast_pkts = u32(buf, pos + 12);
-  rec.vlan_multicast_pkts = u32(buf, pos + 16);
-  rec.vlan_broadcast_pkts = u32(buf, pos + 20);
-  rec.vlan_discards = u32(buf, pos + 24);
+  rec.vlan_id = w[0];
+  rec.vlan_octets = w[1] * HIGH + w[2];
+  rec.vlan_ucast_pkts = w[3];
+  rec.vlan_multicast_pkts = w[4];
+  rec.vlan_broadcast_pkts = w[5];
+  rec.vlan_discards = w[6];
 }
 
 /** The LAG / LACP counters (format 7, sflow_lag.txt). */
 function lag(buf: Uint8Array, pos: number, rec: CounterRecord): void {
+  const w = loadWords(buf, pos, LAG_LENGTH / 4);
   rec.has_lacp = true;
-  // MACs are XDR opaque[6], padded to 8 bytes.
+  // MACs are XDR opaque[6], padded to 8 bytes (words 0-3); word 5 is four one-byte states.
   rec.lacp_actor_system_id = formatMac(buf, pos);
   rec.lacp_partner_system_id = formatMac(buf, pos + 8);
-  rec.lacp_attached_agg_id = u32(buf, pos + 16);
+  rec.lacp_attached_agg_id = w[4];
   rec.lacp_actor_admin_state = buf[pos + 20];
   rec.lacp_actor_oper_state = buf[pos + 21];
   rec.lacp_partner_admin_state = buf[pos + 22];
   rec.lacp_partner_oper_state = buf[pos + 23];
-  rec.lacp_pdus_rx = u32(buf, pos + 24);
-  rec.lacp_marker_pdus_rx = u32(buf, pos + 28);
-  rec.lacp_marker_response_pdus_rx = u32(buf, pos + 32);
-  rec.lacp_unknown_rx = u32(buf, pos + 36);
-  rec.lacp_illegal_rx = u32(buf, pos + 40);
-  rec.lacp_pdus_tx = u32(buf, pos + 44);
-  rec.lacp_marker_pdus_tx = u32(buf, pos + 48);
-  rec.lacp_marker_response_pdus_tx = u32(buf, pos + 52);
+  rec.lacp_pdus_rx = w[6];
+  rec.lacp_marker_pdus_rx = w[7];
+  rec.lacp_marker_response_pdus_rx = w[8];
+  rec.lacp_unknown_rx = w[9];
+  rec.lacp_illegal_rx = w[10];
+  rec.lacp_pdus_tx = w[11];
+  rec.lacp_marker_pdus_tx = w[12];
+  rec.lacp_marker_response_pdus_tx = w[13];
 }
 
 /** The processor counters (format 1001). */
 function processor(buf: Uint8Array, pos: number, rec: CounterRecord): void {
+  const w = loadWords(buf, pos, PROCESSOR_LENGTH / 4);
   rec.has_processor = true;
-  rec.cpu_5s_percent_x100 = u32(buf, pos);
-  rec.cpu_1m_percent_x100 = u32(buf, pos + 4);
-  rec.cpu_5m_percent_x100 = u32(buf, pos + 8);
-  rec.total_memory_bytes = u64(buf, pos + 12);
-  rec.free_memory_bytes = u64(buf, pos + 20);
+  rec.cpu_5s_percent_x100 = w[0];
+  rec.cpu_1m_percent_x100 = w[1];
+  rec.cpu_5m_percent_x100 = w[2];
+  rec.total_memory_bytes = w[3] * HIGH + w[4];
+  rec.free_memory_bytes = w[5] * HIGH + w[6];
 }
 
 /** Port names repeat in every counters sample of a port: decode each distinct name once. */

@@ -2,13 +2,19 @@
 import { formatIpv4, formatIpv6 } from '../packet/format.js';
 import { SflowDecodeError } from './errors.js';
 
+/**
+ * An unsigned int: i32 plus the unsigned shift. A value of 2^31 or more crosses a call as a
+ * newly allocated heap number, so where most words are that large (the counter records) they
+ * are read through i32, whose results are small integers on 64-bit Node (32-bit Smis) and cross
+ * calls unboxed (counter-sample.ts).
+ */
 export function u32(buf: Uint8Array, off: number): number {
-  return ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>> 0;
+  return i32(buf, off) >>> 0;
 }
 
-/** An unsigned hyper as a number: exact below 2^53 (see CounterRecord). */
-export function u64(buf: Uint8Array, off: number): number {
-  return u32(buf, off) * 4294967296 + u32(buf, off + 4);
+/** The big-endian 32-bit word at `off` as a signed int. */
+export function i32(buf: Uint8Array, off: number): number {
+  return (buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3];
 }
 
 /** Bytes an XDR opaque / string of `length` takes, padded to 4. */
