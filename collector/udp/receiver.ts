@@ -62,7 +62,6 @@ export class UdpReceiver {
   private socket: OpenSocket | null = null;
   private bound: BoundAddress | null = null;
   private socketStats: UdpSocketStats | null = null;
-  private receiveBuffer = 0;
   /** Receive time of the current batch of datagrams (see receiveTimeNs). */
   private batchNs = 0n;
   private batchTimed = false;
@@ -95,9 +94,8 @@ export class UdpReceiver {
     this.socket = open;
     this.bound = open.address;
     this.socketStats = new UdpSocketStats(open.address.port);
-    this.receiveBuffer = open.receiveBufferBytes;
     this.opts.logger.info(
-      { address: listenAddress, port: open.address.port, receiveBufferBytes: this.receiveBuffer, receive: open.path },
+      { address: listenAddress, port: open.address.port, receiveBufferBytes: open.receiveBufferBytes, receive: open.path },
       `${protocol} listener bound`,
     );
     return this.bound;
@@ -145,7 +143,7 @@ export class UdpReceiver {
     try {
       receiveBufferBytes = socket.getRecvBufferSize();
     } catch {
-      receiveBufferBytes = 0;
+      // not reported on this platform: the metric says 0
     }
     return {
       address: { address: info.address, port: info.port, family: info.family === 'IPv6' ? 'IPv6' : 'IPv4' },
@@ -194,7 +192,7 @@ export class UdpReceiver {
     const label = this.opts.label;
     sink.add(METRICS.udpListenerUp, [label, this.opts.listenAddress], this.socket === null ? 0 : 1);
     if (this.socket === null) return;
-    sink.add(METRICS.udpReceiveBuffer, [label], this.receiveBuffer);
+    sink.add(METRICS.udpReceiveBuffer, [label], this.socket.receiveBufferBytes);
     const stats = this.socketStats?.read() ?? null;
     if (stats !== null) {
       sink.add(METRICS.udpReceiveBufferDrops, [label], stats.drops);
