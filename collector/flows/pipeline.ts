@@ -66,7 +66,7 @@ export class FlowPipeline implements SflowSink, ExportedFlowSink, MetricCollecto
   /** An sFlow flow sample. */
   flow(rec: FlowRecord): void {
     const numbers = this.local.sflow(rec.sampler_address);
-    this.origins[numbers === NUMBERS_NOT_LOCAL ? 1 : 0]++;
+    this.countOrigin(rec, numbers);
     this.enricher.enrich(rec, numbers);
     this.aggregator.add(rec);
     this.output?.flow(rec);
@@ -75,8 +75,7 @@ export class FlowPipeline implements SflowSink, ExportedFlowSink, MetricCollecto
   /** An IPFIX / NetFlow record with its flowDirection (-1: none) and message; see "Counted once" above. */
   exportedFlow(rec: FlowRecord, flowDirection: number, header: MessageHeader): void {
     const numbers = this.local.exported(header);
-    const local = numbers !== NUMBERS_NOT_LOCAL;
-    this.origins[sourceIndex(rec) * 2 + (local ? 0 : 1)]++;
+    const local = this.countOrigin(rec, numbers);
     const e = this.enricher;
     e.enrich(rec, numbers);
     let sides = SIDES_BOTH;
@@ -87,6 +86,13 @@ export class FlowPipeline implements SflowSink, ExportedFlowSink, MetricCollecto
     }
     this.aggregator.add(rec, sides);
     this.output?.flow(rec);
+  }
+
+  /** Counts the record under its source and origin; true when it is the local OVS's. */
+  private countOrigin(rec: FlowRecord, numbers: number): boolean {
+    const local = numbers !== NUMBERS_NOT_LOCAL;
+    this.origins[sourceIndex(rec) * 2 + (local ? 0 : 1)]++;
+    return local;
   }
 
   counters(rec: CounterRecord): void {
